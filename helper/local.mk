@@ -1,0 +1,1 @@
+# helper/: the controller side — the `tide` CLI (and later tided).

@@ -1,0 +1,14 @@
+# libtide: the engine. No UI, no global state but the config; every program links it.
+noinst_LTLIBRARIES += lib/libtide.la
+lib_libtide_la_SOURCES = \
+	lib/err.c lib/err.h \
+	lib/log.c lib/log.h \
+	lib/strbuf.c lib/strbuf.h \
+	lib/conf.c lib/conf.h \
+	lib/jsonutil.c lib/jsonutil.h \
+	lib/http.c lib/http.h \
+	lib/token.c lib/token.h \
+	lib/client.c lib/client.h \
+	lib/model.c lib/model.h \
+	lib/xname.c lib/xname.h
+lib_libtide_la_LIBADD = $(CURL_LIBS) $(JSONC_LIBS)

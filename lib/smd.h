@@ -1,0 +1,124 @@
+/*
+ * smd.h - the State Manager (HSM) client: groups, components, hardware
+ * inventory, memberships and service reservations.
+ *
+ * `smd` is a tide_http whose base URL ends in /hsm/v2 (SmdUrl=).  Every call
+ * checks the HTTP status; errors name SMD, the method, the URL, the status and
+ * SMD's own detail.  A 409 sets e->conflict (another party owns the node).
+ * Behaviour follows the real server code where it differs from the spec
+ * (201 + [{"URI":..}] on create, 200 + {code,message} on member DELETE, ...).
+ */
+#ifndef TIDE_SMD_H
+#define TIDE_SMD_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "err.h"
+#include "http.h"
+
+/* ---- groups ---------------------------------------------------------- */
+
+typedef struct tide_group {
+    char  *label;
+    char  *description;      /* "" when none */
+    char  *exclusive_group;  /* NULL when none */
+    char **tags;    size_t ntags;
+    char **members; size_t nmembers;  /* normalised xnames, in SMD's order */
+} tide_group;
+
+typedef struct tide_group_list {
+    tide_group *groups;
+    size_t      n;
+} tide_group_list;
+
+void tide_group_free(tide_group *g);        /* frees the members of g */
+void tide_group_list_free(tide_group_list *l);
+int  tide_group_has_member(const tide_group *g, const char *xname);
+
+/* GET /groups[?group=a&group=b]; labels may be NULL (all groups). */
+int tide_smd_groups_list(tide_http *smd, const char *const *labels, size_t nlabels,
+                         tide_group_list *out, tide_err *e);
+/* GET /groups/{label}; a missing group is an error with e->http_status 404. */
+int tide_smd_group_get(tide_http *smd, const char *label, tide_group *out, tide_err *e);
+/* POST /groups (members optional). 409 when the label exists or a member is exclusive elsewhere. */
+int tide_smd_group_create(tide_http *smd, const tide_group *g, tide_err *e);
+/* DELETE /groups/{label} */
+int tide_smd_group_delete(tide_http *smd, const char *label, tide_err *e);
+/* POST /groups/{label}/members {"id":x} */
+int tide_smd_group_add_member(tide_http *smd, const char *label, const char *xname, tide_err *e);
+/* DELETE /groups/{label}/members/{xname} */
+int tide_smd_group_remove_member(tide_http *smd, const char *label, const char *xname, tide_err *e);
+/* PUT /groups/{label}/members (OpenCHAMI only; CSM answers 405). Replaces the whole list. */
+int tide_smd_group_set_members(tide_http *smd, const char *label, const char *const *xnames, size_t n,
+                               tide_err *e);
+
+/* ---- components ------------------------------------------------------ */
+
+typedef struct tide_component {
+    char *id, *type, *state, *flag, *role, *subrole, *arch, *class_;
+    int   enabled;      /* 1 unless SMD says "Enabled": false */
+    long  nid;          /* -1 when absent */
+} tide_component;
+
+typedef struct tide_component_list {
+    tide_component *items;
+    size_t          n;
+} tide_component_list;
+
+void tide_component_list_free(tide_component_list *l);
+
+/* Query filters for GET /State/Components, each a "key=value" string, e.g. "type=Node",
+ * "group=nodes_free", "state=Ready" (values are URL-encoded by the client). */
+int tide_smd_components_get(tide_http *smd, const char *const *filters, size_t nfilters,
+                            tide_component_list *out, tide_err *e);
+/* POST /State/Components/Query {"ComponentIDs":[..]} in chunks of `chunk` ids (0 = 1000). */
+int tide_smd_components_query(tide_http *smd, const char *const *ids, size_t nids, size_t chunk,
+                              tide_component_list *out, tide_err *e);
+/* The raw bodies, for `tide dump`: GET /State/Components?type=Node. */
+int tide_smd_components_raw(tide_http *smd, json_object **out, tide_err *e);
+
+/* ---- hardware inventory --------------------------------------------- */
+
+/* GET /Inventory/Hardware/Query/{xname} (NestNodesOnly); xname "s0" = the whole system in one call.
+ * The body is returned as SMD sent it; inventory.h turns it into tide_node_hw. */
+int tide_smd_inventory_query(tide_http *smd, const char *xname, json_object **out, tide_err *e);
+
+/* ---- memberships ----------------------------------------------------- */
+
+/* GET /memberships/{xname} -> group labels (partition ignored). */
+int tide_smd_memberships(tide_http *smd, const char *xname, char ***labels, size_t *nlabels, tide_err *e);
+
+/* ---- service reservations (locks) ----------------------------------- */
+
+typedef struct tide_reservation {
+    char *id;
+    char *deputy_key;       /* handed to PCS */
+    char *reservation_key;  /* needed to renew and release */
+    char *expires;          /* ExpirationTime as SMD wrote it */
+} tide_reservation;
+
+typedef struct tide_reservation_failure {
+    char *id;
+    char *reason;           /* Reserved, Locked, Disabled, NotFound, ... */
+} tide_reservation_failure;
+
+typedef struct tide_reservations {
+    tide_reservation         *ok;   size_t nok;
+    tide_reservation_failure *failed; size_t nfailed;
+} tide_reservations;
+
+void tide_reservations_free(tide_reservations *r);
+
+/* POST /locks/service/reservations; rigid: all or nothing (400 on any failure); else flexible. */
+int tide_smd_reserve(tide_http *smd, const char *const *ids, size_t n, int rigid, int minutes,
+                     tide_reservations *out, tide_err *e);
+/* POST /locks/service/reservations/renew with the reservation keys of r. */
+int tide_smd_reserve_renew(tide_http *smd, const tide_reservations *r, int minutes, tide_err *e);
+/* POST /locks/service/reservations/release with the reservation keys of r. */
+int tide_smd_reserve_release(tide_http *smd, const tide_reservations *r, tide_err *e);
+/* POST /locks/service/reservations/check with the deputy keys of r; *valid = ids still held. */
+int tide_smd_reserve_check(tide_http *smd, const tide_reservations *r, size_t *nvalid, tide_err *e);
+
+#endif

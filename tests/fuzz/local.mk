@@ -1,0 +1,1 @@
+# tests/fuzz/: libFuzzer targets for every parser (--enable-fuzzers, clang).
