@@ -399,7 +399,8 @@ int tide_http_parse_json(const tide_http *h, const char *method, const char *pat
     if (!resp->body.len)
         return 0;
     json_tokener *tok = json_tokener_new();
-    json_object *j = json_tokener_parse_ex(tok, resp->body.s, (int)resp->body.len);
+    /* Include the terminating NUL so a bare literal like `null` or `42` completes. */
+    json_object *j = json_tokener_parse_ex(tok, resp->body.s, (int)resp->body.len + 1);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     json_tokener_free(tok);
     if (!j && jerr == json_tokener_success)

@@ -11,4 +11,4 @@ lib_libtide_la_SOURCES = \
 	lib/client.c lib/client.h \
 	lib/model.c lib/model.h \
 	lib/xname.c lib/xname.h
-lib_libtide_la_LIBADD = $(CURL_LIBS) $(JSONC_LIBS)
+lib_libtide_la_LIBADD = $(CURL_LIBS) $(JSONC_LIBS) $(YAML_LIBS)

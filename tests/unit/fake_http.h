@@ -1,0 +1,48 @@
+/*
+ * fake_http.h - a scripted transport for unit tests of the service clients.
+ *
+ * Tests queue the exchanges they expect, in order: the method, the end of the
+ * URL, and the response to give (status, content type, body from a string or
+ * from a file under tests/unit/data).  Each request is checked against the
+ * next entry; its body is kept so the test can assert what was sent.
+ */
+#ifndef TIDE_FAKE_HTTP_H
+#define TIDE_FAKE_HTTP_H
+
+#include "http.h"
+
+#define FAKE_HTTP_MAX 64
+
+typedef struct fake_exchange {
+    const char *method;
+    const char *url_suffix;     /* the request URL must end with this (query included) */
+    long        status;         /* 0 = fail the transport (no response, like a refused connect) */
+    const char *content_type;
+    const char *body;           /* literal body, or NULL */
+    const char *body_file;      /* path relative to TEST_DATA_DIR, or NULL */
+    const char *location;       /* Location header to return */
+    const char *retry_after;
+    char       *sent_body;      /* filled in: what the client sent (owned by the fake) */
+    char       *sent_content_type;
+} fake_exchange;
+
+typedef struct fake_http {
+    fake_exchange ex[FAKE_HTTP_MAX];
+    size_t n, next;
+} fake_http;
+
+/* Attach a fresh script to h (options with no backoff sleeps). */
+tide_http *fake_http_client(const char *service, const char *base_url, fake_http *f);
+/* The same with `retries` extra attempts on retryable failures. */
+tide_http *fake_http_client_retries(const char *service, const char *base_url, int retries, fake_http *f);
+/* Queue an exchange; returns it so a test can read sent_body afterwards. */
+fake_exchange *fake_expect(fake_http *f, const char *method, const char *url_suffix, long status,
+                           const char *content_type, const char *body);
+fake_exchange *fake_expect_file(fake_http *f, const char *method, const char *url_suffix, long status,
+                                const char *body_file);
+/* Assert every queued exchange happened, then free what the fake kept. */
+void fake_http_done(fake_http *f);
+/* Read a file under TEST_DATA_DIR into a new string (aborts the test if missing). */
+char *fake_read_data(const char *rel_path);
+
+#endif
