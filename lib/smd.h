@@ -56,6 +56,7 @@ int tide_smd_group_set_members(tide_http *smd, const char *label, const char *co
 
 /* ---- components ------------------------------------------------------ */
 
+/* Strings are "" when SMD left the field out (every field but ID and Type is omitempty). */
 typedef struct tide_component {
     char *id, *type, *state, *flag, *role, *subrole, *arch, *class_;
     int   enabled;      /* 1 unless SMD says "Enabled": false */
@@ -73,21 +74,27 @@ void tide_component_list_free(tide_component_list *l);
  * "group=nodes_free", "state=Ready" (values are URL-encoded by the client). */
 int tide_smd_components_get(tide_http *smd, const char *const *filters, size_t nfilters,
                             tide_component_list *out, tide_err *e);
-/* POST /State/Components/Query {"ComponentIDs":[..]} in chunks of `chunk` ids (0 = 1000). */
+#define TIDE_SMD_QUERY_CHUNK 1000
+
+/* POST /State/Components/Query {"ComponentIDs":[..]} in chunks of `chunk` ids (0 = TIDE_SMD_QUERY_CHUNK),
+ * results appended in reply order.  No ids: an empty list and no request (an empty ComponentIDs
+ * list would match every component). */
 int tide_smd_components_query(tide_http *smd, const char *const *ids, size_t nids, size_t chunk,
                               tide_component_list *out, tide_err *e);
-/* The raw bodies, for `tide dump`: GET /State/Components?type=Node. */
+/* The raw body, for `tide dump`: GET /State/Components?type=Node, parsed but otherwise as SMD sent it. */
 int tide_smd_components_raw(tide_http *smd, json_object **out, tide_err *e);
 
 /* ---- hardware inventory --------------------------------------------- */
 
 /* GET /Inventory/Hardware/Query/{xname} (NestNodesOnly); xname "s0" = the whole system in one call.
- * The body is returned as SMD sent it; inventory.h turns it into tide_node_hw. */
+ * The body is returned as SMD sent it (never NULL on success); inventory.h turns it into tide_node_hw.
+ * An unknown xname is a 200 with an empty inventory, so success does not mean the node exists. */
 int tide_smd_inventory_query(tide_http *smd, const char *xname, json_object **out, tide_err *e);
 
 /* ---- memberships ----------------------------------------------------- */
 
-/* GET /memberships/{xname} -> group labels (partition ignored). */
+/* GET /memberships/{xname} -> group labels (partition ignored); free with tide_strv_free.
+ * An unknown xname is an error with e->http_status 404. */
 int tide_smd_memberships(tide_http *smd, const char *xname, char ***labels, size_t *nlabels, tide_err *e);
 
 /* ---- service reservations (locks) ----------------------------------- */
@@ -111,14 +118,32 @@ typedef struct tide_reservations {
 
 void tide_reservations_free(tide_reservations *r);
 
-/* POST /locks/service/reservations; rigid: all or nothing (400 on any failure); else flexible. */
+/* POST /locks/service/reservations; rigid: all or nothing (400 on any failure); else flexible,
+ * where out->failed lists what could not be reserved and why.  minutes: 1..15.
+ * No ids: nothing to reserve, no request. */
 int tide_smd_reserve(tide_http *smd, const char *const *ids, size_t n, int rigid, int minutes,
                      tide_reservations *out, tide_err *e);
-/* POST /locks/service/reservations/renew with the reservation keys of r. */
+/* POST /locks/service/reservations/renew with the reservation keys of r ("rigid": all or none).
+ * Any id SMD lists under Failure makes the call fail, naming the ids and reasons. */
 int tide_smd_reserve_renew(tide_http *smd, const tide_reservations *r, int minutes, tide_err *e);
-/* POST /locks/service/reservations/release with the reservation keys of r. */
+/* POST /locks/service/reservations/release with the reservation keys of r ("flexible": one
+ * expired reservation must not keep the others held).  Ids SMD could not release make the call
+ * fail after the others were released, naming the ids and reasons. */
 int tide_smd_reserve_release(tide_http *smd, const tide_reservations *r, tide_err *e);
-/* POST /locks/service/reservations/check with the deputy keys of r; *valid = ids still held. */
+/* POST /locks/service/reservations/check with the deputy keys of r; *nvalid = ids still held. */
 int tide_smd_reserve_check(tide_http *smd, const tide_reservations *r, size_t *nvalid, tide_err *e);
+
+/* ---- helpers the other service clients share ----------------------- */
+
+/* The strings of a JSON array (other elements skipped; NULL array = none).  With `xnames`, each
+ * is normalised by tide_xname_normalize, or kept as sent when it is not an xname. */
+char **tide_strv_from_json(json_object *arr, int xnames, size_t *n);
+void   tide_strv_free(char **v, size_t n);
+/* Fail with "<service>: <method> <url>: <problem>" for a 2xx reply tide cannot use. Returns -1. */
+int    tide_reply_error(const tide_http *h, const char *method, const char *path, const char *problem,
+                        tide_err *e);
+/* Append s as one URL path segment: percent-encoded like strbuf_urlencode, but ':' kept, since
+ * RFC 3986 allows it in a segment and group labels use it ("slurm:pool"). */
+void   tide_urlencode_segment(strbuf *b, const char *s);
 
 #endif
