@@ -26,12 +26,18 @@ typedef struct pair {
     char *key, *value;
 } pair;
 
+/* Where the keys that are checked against the whole file were set, for their messages. */
+typedef struct conf_where {
+    char *default_image, *slurm_pool;   /* "file:line" */
+} conf_where;
+
 typedef struct parse_ctx {
     tide_conf  *conf;
     const char *name;   /* file name for messages */
     int         line;
     int         depth;  /* Include= nesting */
     tide_err   *e;
+    conf_where *where;  /* shared with included files */
 } parse_ctx;
 
 static int conf_error(parse_ctx *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -79,9 +85,9 @@ static int split_pairs(parse_ctx *p, const char *line, pair **out)
                 strbuf_add(&v, s++, 1);
             }
             if (*s != '"') {
+                conf_error(p, "unterminated quote in value of %.64s", key);
                 free(key);
                 strbuf_free(&v);
-                conf_error(p, "unterminated quote in value of %.64s", k);
                 goto fail;
             }
             s++;
@@ -310,7 +316,7 @@ static int apply_include(parse_ctx *p, const char *pattern)
         while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
             strbuf_add(&text, chunk, got);
         fclose(f);
-        parse_ctx sub = { p->conf, g.gl_pathv[i], 0, p->depth + 1, p->e };
+        parse_ctx sub = { p->conf, g.gl_pathv[i], 0, p->depth + 1, p->e, p->where };
         rc = parse_text(&sub, strbuf_str(&text));
         strbuf_free(&text);
     }
@@ -344,6 +350,12 @@ static const struct global_key {
 #undef INT
 };
 
+static void set_where(char **dst, const parse_ctx *p)
+{
+    free(*dst);
+    *dst = xasprintf("%s:%d", p->name, p->line);
+}
+
 static int apply_global(parse_ctx *p, const pair *kv)
 {
     if (!strcasecmp(kv->key, "Include"))
@@ -356,6 +368,10 @@ static int apply_global(parse_ctx *p, const pair *kv)
         switch (k->type) {
         case KEY_STR:
             set_str(field, kv->value);
+            if (!strcasecmp(k->name, "DefaultImage"))
+                set_where(&p->where->default_image, p);
+            else if (!strcasecmp(k->name, "SlurmPool"))
+                set_where(&p->where->slurm_pool, p);
             return 0;
         case KEY_INT:
             return parse_int(p, kv, k->min, k->max, field);
@@ -405,12 +421,12 @@ static int parse_text(parse_ctx *p, const char *text)
 }
 
 /* Checks that need the whole file. */
-static int check_conf(tide_conf *c, const char *name, tide_err *e)
+static int check_conf(tide_conf *c, const char *name, const conf_where *w, tide_err *e)
 {
     if (c->default_image && !tide_conf_image(c, c->default_image))
-        return tide_err_set(e, "%s: DefaultImage=%s names no Image= record", name, c->default_image);
+        return tide_err_set(e, "%s: DefaultImage=%s names no Image= record", w->default_image, c->default_image);
     if (c->slurm_pool && !tide_conf_pool(c, c->slurm_pool))
-        return tide_err_set(e, "%s: SlurmPool=%s names no Pool= record", name, c->slurm_pool);
+        return tide_err_set(e, "%s: SlurmPool=%s names no Pool= record", w->slurm_pool, c->slurm_pool);
     for (size_t i = 0; i < c->npools; i++) {
         const tide_pool_conf *pool = &c->pools[i];
         if (pool->home_image && !tide_conf_image(c, pool->home_image))
@@ -436,8 +452,12 @@ tide_conf *tide_conf_parse(const char *text, const char *name, tide_err *e)
     c->retries = 3;
     c->quarantine_after = 3;
 
-    parse_ctx p = { c, name, 0, 0, e };
-    if (parse_text(&p, text) || check_conf(c, name, e)) {
+    conf_where where = { NULL, NULL };
+    parse_ctx p = { c, name, 0, 0, e, &where };
+    int rc = parse_text(&p, text) || check_conf(c, name, &where, e);
+    free(where.default_image);
+    free(where.slurm_pool);
+    if (rc) {
         tide_conf_free(c);
         return NULL;
     }

@@ -304,7 +304,7 @@ int tide_http_send(tide_http *h, const char *method, const char *path, const cha
             attempt--;
             continue;
         }
-        int retry = rc != 0 || resp->status == 429 || (resp->status >= 500 && idempotent(method));
+        int retry = rc != 0 || (resp->status == 429 && !h->opts.no_retry_429) || (resp->status >= 500 && idempotent(method));
         if (!retry || attempt >= h->opts.retries)
             break;
         tide_verbose("%s %s %s: %s, retrying (%d of %d)", h->service, method, url,
@@ -421,7 +421,7 @@ int tide_http_json_ct(tide_http *h, const char *method, const char *path, const 
                       json_object *body, json_object **out, long *status, tide_err *e)
 {
     tide_http_resp resp = { 0 };
-    const char *text = body ? json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN) : NULL;
+    const char *text = body ? json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
     int rc;
 
     if (out)

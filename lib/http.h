@@ -42,6 +42,7 @@ typedef struct tide_http_opts {
     const char *basic_user;     /* HTTP Basic (Redfish) */
     const char *basic_password;
     tide_token *token;          /* bearer token source, not owned; NULL = none */
+    int  no_retry_429;          /* 1: hand 429 to the caller (Kubernetes evictions: a PDB's "not now") */
 } tide_http_opts;
 
 typedef struct tide_http_resp {

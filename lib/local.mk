@@ -10,5 +10,15 @@ lib_libtide_la_SOURCES = \
 	lib/token.c lib/token.h \
 	lib/client.c lib/client.h \
 	lib/model.c lib/model.h \
-	lib/xname.c lib/xname.h
+	lib/xname.c lib/xname.h \
+	lib/inventory.c lib/inventory.h \
+	lib/table.c lib/table.h \
+	lib/site.c lib/site.h \
+	lib/smd.c lib/smd.h \
+	lib/bss.c lib/bss.h \
+	lib/deadline.c lib/deadline.h \
+	lib/pcs.c lib/pcs.h \
+	lib/kubeconfig.c lib/kubeconfig.h \
+	lib/k8s.c lib/k8s.h \
+	lib/redfish.c lib/redfish.h
 lib_libtide_la_LIBADD = $(CURL_LIBS) $(JSONC_LIBS) $(YAML_LIBS)

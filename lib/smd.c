@@ -60,6 +60,24 @@ void tide_urlencode_segment(strbuf *b, const char *s)
     }
 }
 
+char *tide_reply_str(json_object *o, const char *key)
+{
+    const char *s = tide_json_str(o, key);
+    return xstrdup(s ? s : "");
+}
+
+char *tide_reply_xname(json_object *o, const char *key)
+{
+    const char *s = tide_json_str(o, key);
+    char *norm = s ? tide_xname_normalize(s) : NULL;
+    return norm ? norm : xstrdup(s ? s : "");
+}
+
+const char *tide_xname_or_self(const char *s, char *buf, size_t size)
+{
+    return tide_xname_normalize_buf(s, buf, size) ? s : buf;
+}
+
 /* prefix + encoded segment + suffix, e.g. "/groups/" "compute" "/members". */
 static char *seg_path(const char *prefix, const char *segment, const char *suffix)
 {
@@ -68,13 +86,6 @@ static char *seg_path(const char *prefix, const char *segment, const char *suffi
     tide_urlencode_segment(&b, segment);
     strbuf_puts(&b, suffix);
     return strbuf_steal(&b);
-}
-
-/* A string member, copied; "" when absent. */
-static char *str_or_empty(json_object *o, const char *key)
-{
-    const char *s = tide_json_str(o, key);
-    return xstrdup(s ? s : "");
 }
 
 /* ---- groups ---------------------------------------------------------- */
@@ -104,19 +115,19 @@ void tide_group_list_free(tide_group_list *l)
 int tide_group_has_member(const tide_group *g, const char *xname)
 {
     char buf[128];
-    const char *want = tide_xname_normalize_buf(xname, buf, sizeof(buf)) ? xname : buf;
+    const char *want = tide_xname_or_self(xname, buf, sizeof(buf));
     for (size_t i = 0; i < g->nmembers; i++)
         if (!strcmp(g->members[i], want))
             return 1;
     return 0;
 }
 
-static void group_from_json(json_object *j, tide_group *g)
+void tide_group_from_json(json_object *j, tide_group *g)
 {
     const char *excl = tide_json_str(j, "exclusiveGroup");
     memset(g, 0, sizeof(*g));
-    g->label = str_or_empty(j, "label");
-    g->description = str_or_empty(j, "description");
+    g->label = tide_reply_str(j, "label");
+    g->description = tide_reply_str(j, "description");
     g->exclusive_group = excl && *excl ? xstrdup(excl) : NULL;
     g->tags = tide_strv_from_json(tide_json_array(j, "tags"), 0, &g->ntags);
     g->members = tide_strv_from_json(tide_json_array(tide_json_get(j, "members"), "ids"), 1, &g->nmembers);
@@ -144,7 +155,7 @@ int tide_smd_groups_list(tide_http *smd, const char *const *labels, size_t nlabe
     size_t n = j ? json_object_array_length(j) : 0;
     out->groups = n ? xcalloc(n, sizeof(*out->groups)) : NULL;
     for (size_t i = 0; i < n; i++)
-        group_from_json(json_object_array_get_idx(j, i), &out->groups[out->n++]);
+        tide_group_from_json(json_object_array_get_idx(j, i), &out->groups[out->n++]);
     rc = 0;
 out:
     json_object_put(j);
@@ -165,7 +176,7 @@ int tide_smd_group_get(tide_http *smd, const char *label, tide_group *out, tide_
         tide_reply_error(smd, "GET", path, "the reply is not a group", e);
         goto out;
     }
-    group_from_json(j, out);
+    tide_group_from_json(j, out);
     rc = 0;
 out:
     json_object_put(j);
@@ -261,33 +272,38 @@ void tide_component_list_free(tide_component_list *l)
 
 static void component_from_json(json_object *j, tide_component *c)
 {
-    const char *id = tide_json_str(j, "ID");
-    char *norm = id ? tide_xname_normalize(id) : NULL;
-    c->id = norm ? norm : xstrdup(id ? id : "");
-    c->type = str_or_empty(j, "Type");
-    c->state = str_or_empty(j, "State");
-    c->flag = str_or_empty(j, "Flag");
-    c->role = str_or_empty(j, "Role");
-    c->subrole = str_or_empty(j, "SubRole");
-    c->arch = str_or_empty(j, "Arch");
-    c->class_ = str_or_empty(j, "Class");
+    c->id = tide_reply_xname(j, "ID");
+    c->type = tide_reply_str(j, "Type");
+    c->state = tide_reply_str(j, "State");
+    c->flag = tide_reply_str(j, "Flag");
+    c->role = tide_reply_str(j, "Role");
+    c->subrole = tide_reply_str(j, "SubRole");
+    c->arch = tide_reply_str(j, "Arch");
+    c->class_ = tide_reply_str(j, "Class");
     c->enabled = tide_json_bool(j, "Enabled", 1);
     c->nid = (long)tide_json_int(j, "NID", -1);
 }
 
-/* Append the Components of a {"Components":[...]} reply to out. */
-static int components_append(tide_http *smd, const char *method, const char *path, json_object *j,
-                             tide_component_list *out, tide_err *e)
+int tide_components_from_json(json_object *body, tide_component_list *out)
 {
-    json_object *arr = tide_json_get(j, "Components");
-    if (j && !json_object_is_type(arr, json_type_array))
-        return tide_reply_error(smd, method, path, "the reply has no \"Components\" list", e);
+    json_object *arr = tide_json_get(body, "Components");
+    if (body && !json_object_is_type(arr, json_type_array))
+        return -1;
     size_t n = arr ? json_object_array_length(arr) : 0;
     if (!n)
         return 0;
     out->items = xrealloc(out->items, (out->n + n) * sizeof(*out->items));
     for (size_t i = 0; i < n; i++)
         component_from_json(json_object_array_get_idx(arr, i), &out->items[out->n++]);
+    return 0;
+}
+
+/* Append the Components of a reply to out, or fail naming the call. */
+static int components_append(tide_http *smd, const char *method, const char *path, json_object *j,
+                             tide_component_list *out, tide_err *e)
+{
+    if (tide_components_from_json(j, out))
+        return tide_reply_error(smd, method, path, "the reply has no \"Components\" list", e);
     return 0;
 }
 
@@ -398,13 +414,6 @@ void tide_reservations_free(tide_reservations *r)
     memset(r, 0, sizeof(*r));
 }
 
-static char *xname_or_copy(json_object *o, const char *key)
-{
-    const char *s = tide_json_str(o, key);
-    char *norm = s ? tide_xname_normalize(s) : NULL;
-    return norm ? norm : xstrdup(s ? s : "");
-}
-
 int tide_smd_reserve(tide_http *smd, const char *const *ids, size_t n, int rigid, int minutes,
                      tide_reservations *out, tide_err *e)
 {
@@ -433,17 +442,17 @@ int tide_smd_reserve(tide_http *smd, const char *const *ids, size_t n, int rigid
     for (size_t i = 0; i < nok; i++) {
         json_object *it = json_object_array_get_idx(ok, i);
         tide_reservation *r = &out->ok[out->nok++];
-        r->id = xname_or_copy(it, "ID");
-        r->deputy_key = str_or_empty(it, "DeputyKey");
-        r->reservation_key = str_or_empty(it, "ReservationKey");
-        r->expires = str_or_empty(it, "ExpirationTime");
+        r->id = tide_reply_xname(it, "ID");
+        r->deputy_key = tide_reply_str(it, "DeputyKey");
+        r->reservation_key = tide_reply_str(it, "ReservationKey");
+        r->expires = tide_reply_str(it, "ExpirationTime");
     }
     out->failed = nfailed ? xcalloc(nfailed, sizeof(*out->failed)) : NULL;
     for (size_t i = 0; i < nfailed; i++) {
         json_object *it = json_object_array_get_idx(failed, i);
         tide_reservation_failure *f = &out->failed[out->nfailed++];
-        f->id = xname_or_copy(it, "ID");
-        f->reason = str_or_empty(it, "Reason");
+        f->id = tide_reply_xname(it, "ID");
+        f->reason = tide_reply_str(it, "Reason");
     }
     json_object_put(j);
     return 0;

@@ -37,6 +37,9 @@ void tide_group_free(tide_group *g);        /* frees the members of g */
 void tide_group_list_free(tide_group_list *l);
 int  tide_group_has_member(const tide_group *g, const char *xname);
 
+/* SMD's Group object as a tide_group (members normalised), for bodies read elsewhere (dumps). */
+void tide_group_from_json(json_object *j, tide_group *out);
+
 /* GET /groups[?group=a&group=b]; labels may be NULL (all groups). */
 int tide_smd_groups_list(tide_http *smd, const char *const *labels, size_t nlabels,
                          tide_group_list *out, tide_err *e);
@@ -69,6 +72,10 @@ typedef struct tide_component_list {
 } tide_component_list;
 
 void tide_component_list_free(tide_component_list *l);
+
+/* Append the Components of a {"Components":[...]} body (SMD's reply, or a dump) to out;
+ * -1 when the body has no such list (NULL body: nothing to add). */
+int tide_components_from_json(json_object *body, tide_component_list *out);
 
 /* Query filters for GET /State/Components, each a "key=value" string, e.g. "type=Node",
  * "group=nodes_free", "state=Ready" (values are URL-encoded by the client). */
@@ -139,6 +146,11 @@ int tide_smd_reserve_check(tide_http *smd, const tide_reservations *r, size_t *n
  * is normalised by tide_xname_normalize, or kept as sent when it is not an xname. */
 char **tide_strv_from_json(json_object *arr, int xnames, size_t *n);
 void   tide_strv_free(char **v, size_t n);
+/* A string member copied ("" when absent); the same, normalised as an xname when it is one. */
+char  *tide_reply_str(json_object *o, const char *key);
+char  *tide_reply_xname(json_object *o, const char *key);
+/* xname normalised into buf for comparing with parsed names; s itself when it is not an xname. */
+const char *tide_xname_or_self(const char *s, char *buf, size_t size);
 /* Fail with "<service>: <method> <url>: <problem>" for a 2xx reply tide cannot use. Returns -1. */
 int    tide_reply_error(const tide_http *h, const char *method, const char *path, const char *problem,
                         tide_err *e);

@@ -27,6 +27,19 @@ char *fake_read_data(const char *rel_path)
     return strbuf_steal(&b);
 }
 
+void fake_assert_json_equal(const char *sent_body, const char *expected)
+{
+    if (!sent_body)
+        fail_msg("no request body was sent; expected %s", expected);
+    json_object *got = json_tokener_parse(sent_body), *want = json_tokener_parse(expected);
+    if (!want)
+        fail_msg("the expected body is not JSON: %s", expected);
+    if (!got || !json_object_equal(got, want))
+        fail_msg("request body differs:\n  sent:     %s\n  expected: %s", sent_body, expected);
+    json_object_put(got);
+    json_object_put(want);
+}
+
 static int fake_transport(void *ctx, const char *method, const char *url, const char *content_type,
                           const char *body, tide_http_resp *resp, tide_err *e)
 {

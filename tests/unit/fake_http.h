@@ -42,6 +42,8 @@ fake_exchange *fake_expect_file(fake_http *f, const char *method, const char *ur
                                 const char *body_file);
 /* Assert every queued exchange happened, then free what the fake kept. */
 void fake_http_done(fake_http *f);
+/* Assert that a request body is the JSON `expected` (compared parsed: key order and spacing do not matter). */
+void fake_assert_json_equal(const char *sent_body, const char *expected);
 /* Read a file under TEST_DATA_DIR into a new string (aborts the test if missing). */
 char *fake_read_data(const char *rel_path);
 

@@ -12,3 +12,91 @@ tests_unit_test_http_SOURCES = tests/unit/test_http.c tests/unit/fake_http.c tes
 tests_unit_test_http_CFLAGS = $(UNITCFLAGS)
 tests_unit_test_http_LDADD = $(UNITLIBS)
 endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_smd
+TESTS += tests/unit/test_smd
+tests_unit_test_smd_SOURCES = tests/unit/test_smd.c tests/unit/fake_http.c tests/unit/fake_http.h
+tests_unit_test_smd_CFLAGS = $(UNITCFLAGS)
+tests_unit_test_smd_LDADD = $(UNITLIBS)
+endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_bss
+TESTS += tests/unit/test_bss
+tests_unit_test_bss_SOURCES = tests/unit/test_bss.c tests/unit/fake_http.c tests/unit/fake_http.h
+tests_unit_test_bss_CFLAGS = $(UNITCFLAGS)
+tests_unit_test_bss_LDADD = $(UNITLIBS)
+endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_pcs
+TESTS += tests/unit/test_pcs
+tests_unit_test_pcs_SOURCES = tests/unit/test_pcs.c tests/unit/fake_http.c tests/unit/fake_http.h
+tests_unit_test_pcs_CFLAGS = $(UNITCFLAGS)
+tests_unit_test_pcs_LDADD = $(UNITLIBS)
+endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_k8s
+TESTS += tests/unit/test_k8s
+tests_unit_test_k8s_SOURCES = tests/unit/test_k8s.c tests/unit/fake_http.c tests/unit/fake_http.h
+tests_unit_test_k8s_CFLAGS = $(UNITCFLAGS)
+tests_unit_test_k8s_LDADD = $(UNITLIBS)
+endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_kubeconfig
+TESTS += tests/unit/test_kubeconfig
+tests_unit_test_kubeconfig_SOURCES = tests/unit/test_kubeconfig.c tests/unit/fake_http.c tests/unit/fake_http.h
+tests_unit_test_kubeconfig_CFLAGS = $(UNITCFLAGS)
+tests_unit_test_kubeconfig_LDADD = $(UNITLIBS)
+endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_redfish
+TESTS += tests/unit/test_redfish
+tests_unit_test_redfish_SOURCES = tests/unit/test_redfish.c tests/unit/fake_http.c tests/unit/fake_http.h
+tests_unit_test_redfish_CFLAGS = $(UNITCFLAGS)
+tests_unit_test_redfish_LDADD = $(UNITLIBS)
+endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_inventory
+TESTS += tests/unit/test_inventory
+tests_unit_test_inventory_SOURCES = tests/unit/test_inventory.c tests/unit/fake_http.c tests/unit/fake_http.h
+tests_unit_test_inventory_CFLAGS = $(UNITCFLAGS)
+tests_unit_test_inventory_LDADD = $(UNITLIBS)
+endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_conf
+TESTS += tests/unit/test_conf
+tests_unit_test_conf_SOURCES = tests/unit/test_conf.c tests/unit/fake_http.c tests/unit/fake_http.h
+tests_unit_test_conf_CFLAGS = $(UNITCFLAGS)
+tests_unit_test_conf_LDADD = $(UNITLIBS)
+endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_xname
+TESTS += tests/unit/test_xname
+tests_unit_test_xname_SOURCES = tests/unit/test_xname.c tests/unit/fake_http.c tests/unit/fake_http.h
+tests_unit_test_xname_CFLAGS = $(UNITCFLAGS)
+tests_unit_test_xname_LDADD = $(UNITLIBS)
+endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_table
+TESTS += tests/unit/test_table
+tests_unit_test_table_SOURCES = tests/unit/test_table.c tests/unit/fake_http.c tests/unit/fake_http.h
+tests_unit_test_table_CFLAGS = $(UNITCFLAGS)
+tests_unit_test_table_LDADD = $(UNITLIBS)
+endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_site
+TESTS += tests/unit/test_site
+tests_unit_test_site_SOURCES = tests/unit/test_site.c tests/unit/fake_http.c tests/unit/fake_http.h
+tests_unit_test_site_CFLAGS = $(UNITCFLAGS)
+tests_unit_test_site_LDADD = $(UNITLIBS)
+endif

@@ -5,8 +5,6 @@ they belong to, so Query/<node> and Query/s0 stay linear in the answer size
 even for sites with thousands of nodes.
 """
 
-import copy
-
 from . import xname as xn
 from .smd import body_json
 from .web import json_response, problem, smd_message
@@ -34,8 +32,9 @@ class HardwareStore:
         self.owner = {}  # location xname -> the node it belongs to (or None)
 
     def put(self, entry):
-        """Store one HWInvByLoc; nested child arrays are flattened first."""
-        entry = copy.deepcopy(entry)
+        """Store one HWInvByLoc; nested child arrays are flattened first.
+        The entry dict is taken over (not copied): site loading of thousands
+        of nodes must stay fast, and request bodies are not reused."""
         children = []
         for _, key in NODE_CHILDREN:
             children.extend(entry.pop(key, None) or [])

@@ -19,8 +19,10 @@ from . import bss, faults, hwinv, k8s, locks, machine, pcs, redfish, smd
 
 
 class Config:
-    def __init__(self, token=None, boot_delay=1.0, hook=None, latency_ms=0):
+    def __init__(self, token=None, boot_delay=1.0, hook=None, latency_ms=0,
+                 auth_mode="openchami"):
         self.token = token
+        self.auth_mode = auth_mode
         self.boot_delay = boot_delay
         self.hook = hook
         self.latency_ms = latency_ms

@@ -108,14 +108,14 @@ def smd_message(status, message):
 
 
 class Router:
-    """Maps (method, path pattern) to handlers for one path prefix.
+    """Maps (method, path pattern) to handlers for one service's path prefixes.
 
     Patterns use {name} for one path segment.  error(status, detail, headers)
     builds this service's error body, so 404/405 look like the real service's.
     """
 
-    def __init__(self, prefix, error):
-        self.prefix = prefix
+    def __init__(self, prefixes, error):
+        self.prefixes = prefixes
         self.error = error
         self.routes = []
 
@@ -124,7 +124,7 @@ class Router:
         self.routes.append((method, re.compile("^" + regex + "$"), handler))
 
     def claims(self, path):
-        return path == self.prefix or path.startswith(self.prefix + "/")
+        return any(path == p or path.startswith(p + "/") for p in self.prefixes)
 
     def dispatch(self, st, req):
         allowed = []

@@ -1,0 +1,1 @@
+"""tide-sim: simulated OpenCHAMI/CSM services for testing tide."""

@@ -1,0 +1,99 @@
+/*
+ * tide.c - the `tide` command: global options, then one command from the table.
+ *
+ * Adding a command: one line in `commands` below, its prototype in cli.h, and
+ * helper/cmd_<name>.c (listed in helper/local.mk).
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+
+static const tide_cmd commands[] = {
+    { "inventory", cmd_inventory, "hardware of the nodes of an SMD group, one column per model" },
+    { "node",      cmd_node,      "the hardware components of one node" },
+    { "pools",     cmd_pools,     "the pools of tide.conf: nodes per hardware profile" },
+    { "dump",      cmd_dump,      "save SMD's components, groups and inventory for offline use" },
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+    fputs("Usage: tide [-c FILE] [--from DUMP] [-v] COMMAND [--json] [ARGS]\n"
+          "       tide --help | --version\n"
+          "\n"
+          "Options:\n"
+          "  -c, --config FILE  tide.conf to read (default: $TIDE_CONF, else " TIDE_DEFAULT_CONF ")\n"
+          "      --from DUMP    read the site from a `tide dump` file instead of SMD\n"
+          "  -v, --verbose      log more to stderr (twice: debug, every HTTP request)\n"
+          "  -h, --help         this help; `tide COMMAND --help` for a command\n"
+          "  -V, --version      print the version\n"
+          "\n"
+          "Commands:\n", f);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %-10s  %s\n", commands[i].name, commands[i].summary);
+    fputs("\nSee tide(1) and tide.conf(5).\n", f);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "from", required_argument, NULL, 'F' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    tide_cli cli;
+    int c;
+
+    memset(&cli, 0, sizeof(cli));
+    opterr = 0;
+    /* '+': stop at the command name; the command parses the rest. */
+    while ((c = getopt_long(argc, argv, "+:c:vhV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            cli.conf_path = optarg;
+            break;
+        case 'F':
+            cli.from = optarg;
+            break;
+        case 'v':
+            cli.verbose++;
+            break;
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        case 'V':
+            printf("tide %s\n", PACKAGE_VERSION);
+            return CLI_OK;
+        case ':':
+            return cli_usage(NULL, "option %s needs an argument", argv[optind - 1]);
+        default:
+            if (optopt)
+                return cli_usage(NULL, "unknown option -%c", optopt);
+            return cli_usage(NULL, "unknown option %s", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return cli_usage(NULL, "no command given");
+
+    const char *name = argv[optind];
+    const tide_cmd *cmd = NULL;
+    for (size_t i = 0; i < NCOMMANDS && !cmd; i++)
+        if (!strcmp(commands[i].name, name))
+            cmd = &commands[i];
+    if (!cmd)
+        return cli_usage(NULL, "unknown command '%s'", name);
+
+    tide_log_open("tide", cli.verbose >= 2 ? TIDE_LOG_DEBUG : cli.verbose ? TIDE_LOG_VERBOSE : TIDE_LOG_ERROR, 0);
+    int rc = cmd->run(&cli, argc - optind, argv + optind);
+    cli_close(&cli);
+    return rc;
+}
