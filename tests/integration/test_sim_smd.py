@@ -24,7 +24,7 @@ def assert_problem(resp, status, detail=None):
     return body
 
 
-# ---- components ----------------------------------------------------------------------------
+# ---- components --------------------------------------------------------------------------
 
 def test_component_filters_are_repeatable_and_case_insensitive(zinal):
     comps = zinal.get("/hsm/v2/State/Components?type=node&group=ZINAL&state=ready").json()
@@ -56,7 +56,7 @@ def test_components_query_and_seed_post(zinal):
     assert zinal.get("/hsm/v2/State/Components/x9c0s0b0n0").json()["NID"] == 9000
 
 
-# ---- hardware inventory ----------------------------------------------------------------------
+# ---- hardware inventory ------------------------------------------------------------------
 
 def models(entries, info):
     return [e["PopulatedFRU"][info]["Model"] for e in entries if "PopulatedFRU" in e]
@@ -123,7 +123,7 @@ def test_inventory_flat_post_get_delete(zinal):
     assert_problem(zinal.get("/hsm/v2/Inventory/Hardware/x1001c1s5b0n0a0"), 404, "no such xname.")
 
 
-# ---- groups ----------------------------------------------------------------------------------------
+# ---- groups ------------------------------------------------------------------------------
 
 def test_group_create_conflicts_and_errors(zinal):
     resp = zinal.post("/hsm/v2/groups", {"label": "Test.Group", "description": "d",
@@ -216,7 +216,7 @@ def test_memberships(zinal):
     assert_problem(zinal.get("/hsm/v2/memberships/x9c0s0b0n0"), 404)
 
 
-# ---- locks ------------------------------------------------------------------------------------------
+# ---- locks -------------------------------------------------------------------------------
 
 def test_service_reservations(zinal):
     url = "/hsm/v2/locks/service/reservations"
@@ -270,7 +270,7 @@ def test_expired_reservations_are_reaped():
     assert store.get("x1c0s0b0n0") is None and store.reservations == {}
 
 
-# ---- auth -------------------------------------------------------------------------------------------
+# ---- auth --------------------------------------------------------------------------------
 
 def test_token_required_text_plain_401(sim_factory):
     sim = sim_factory(site=ZINAL, token="s3cret")
@@ -311,7 +311,7 @@ def test_oauth2_client_credentials(sim_factory):
     assert resp.status == 400 and resp.json()["error"] == "unsupported_grant_type"
 
 
-# ---- seeding --------------------------------------------------------------------------------------
+# ---- seeding -----------------------------------------------------------------------------
 
 def test_seeding_through_write_apis_matches_site_load(sim_factory):
     loaded = sim_factory(site=ZINAL)

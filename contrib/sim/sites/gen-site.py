@@ -57,7 +57,7 @@ IMAGES = {
 }
 
 
-# ---- naming helpers --------------------------------------------------------------------
+# ---- naming helpers ----------------------------------------------------------------------
 
 def expand(pattern):
     """x1001c1s[5-7]b[0-1]n[0-1] -> the 12 xnames, in order."""
@@ -87,7 +87,7 @@ def suffix(*parts):
     return "".join("bcdfghjklmnpqrstvwxz2456789"[int(c, 16)] for c in digest[:5])
 
 
-# ---- SMD -------------------------------------------------------------------------------------
+# ---- SMD ---------------------------------------------------------------------------------
 
 def fru(kind, xname, htype, info_key, info):
     return {"FRUID": "%s.%s.%s" % (htype, info.get("Manufacturer", "HPE"), serial(xname)),
@@ -177,7 +177,7 @@ def ethernet(xname, nid):
                              "Network": "NMN"}]}
 
 
-# ---- Kubernetes ---------------------------------------------------------------------------
+# ---- Kubernetes --------------------------------------------------------------------------
 
 def k8s_node(xname, kind, nid):
     return {"apiVersion": "v1", "kind": "Node",
@@ -260,7 +260,7 @@ def kubernetes(workers, nids, kinds):
     return {"nodes": nodes, "daemonsets": daemonsets, "pdbs": pdbs, "pods": pods}
 
 
-# ---- layouts ----------------------------------------------------------------------------------
+# ---- layouts -----------------------------------------------------------------------------
 
 def zinal_layout():
     """[(xname, kind, group, state)] and the per-node hardware exceptions."""

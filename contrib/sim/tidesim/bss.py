@@ -66,7 +66,7 @@ class BssStore:
         return out
 
 
-# ---- request helpers -----------------------------------------------------------
+# ---- request helpers ---------------------------------------------------------------------
 
 def boot_params_body(req):
     try:
@@ -123,7 +123,7 @@ def written(status, token=None):
     return empty(status, headers, WRITE_CTYPE)
 
 
-# ---- bootparameters ------------------------------------------------------------------
+# ---- bootparameters ----------------------------------------------------------------------
 
 def bootparameters_get(st, req):
     names = split_list(req.args("name"))
@@ -193,7 +193,8 @@ def bootparameters_patch(st, req):
     hosts = hosts_for(st, data)
     missing = [h for h in hosts if h not in st.bss.entries]
     if not hosts or missing:
-        return problem(404, "Not Found: no boot parameters for " + ", ".join(missing or ["<none>"]))
+        names = ", ".join(missing or ["<no hosts>"])
+        return problem(404, "Not Found: no boot parameters for " + names)
     for host in hosts:
         entry = st.bss.entries[host]
         for field in ("kernel", "initrd", "params"):
@@ -217,7 +218,7 @@ def bootparameters_delete(st, req):
     return written(200)
 
 
-# ---- bootscript ------------------------------------------------------------------------
+# ---- bootscript --------------------------------------------------------------------------
 
 def script_params(st, entry, comp, mac):
     """buildParams: the stored params plus xname=, nid=, bss_referral_token=,

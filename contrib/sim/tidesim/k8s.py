@@ -45,7 +45,7 @@ def not_found(resource, name):
                     {"name": name, "kind": resource})
 
 
-# ---- selectors ---------------------------------------------------------------------
+# ---- selectors ---------------------------------------------------------------------------
 
 def _split_top(text):
     """Split on commas that are not inside parentheses."""
@@ -126,7 +126,7 @@ def fields_match(obj, text):
     return True
 
 
-# ---- patches -----------------------------------------------------------------------
+# ---- patches -----------------------------------------------------------------------------
 
 def merge_patch(target, patch):
     """RFC 7386 merge patch; null deletes, lists are replaced.  Strategic
@@ -146,7 +146,7 @@ def merge_patch(target, patch):
     return result
 
 
-# ---- the store -------------------------------------------------------------------------
+# ---- the store ---------------------------------------------------------------------------
 
 def random_suffix(n=5):
     return "".join(random.choice(string.ascii_lowercase + string.digits) for _ in range(n))

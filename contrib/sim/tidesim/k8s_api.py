@@ -38,7 +38,7 @@ def guarded(handler):
     return wrapper
 
 
-# ---- discovery -----------------------------------------------------------------------------
+# ---- discovery ---------------------------------------------------------------------------
 
 def resource(name, kind, namespaced, verbs, short=None, group=None, version=None):
     out = {"name": name, "singularName": "", "namespaced": namespaced, "kind": kind,
@@ -101,7 +101,7 @@ def version(st, req):
                           "compiler": "gc", "platform": "linux/amd64"})
 
 
-# ---- lists ------------------------------------------------------------------------------------
+# ---- lists -------------------------------------------------------------------------------
 
 def list_response(st, req, kind, items, api_version="v1"):
     """Apply labelSelector, fieldSelector and limit/continue paging."""
@@ -117,7 +117,10 @@ def list_response(st, req, kind, items, api_version="v1"):
         except (ValueError, KeyError, TypeError):
             raise K8sError(400, "BadRequest", "continue key is not valid")
     meta = {"resourceVersion": str(st.k8s.rv)}
-    limit = int(req.arg("limit", "0") or 0)
+    limit_text = req.arg("limit", "0") or "0"
+    if not limit_text.isdigit():
+        raise K8sError(400, "BadRequest", "invalid limit: " + limit_text)
+    limit = int(limit_text)
     if limit > 0 and start + limit < len(items):
         meta["continue"] = base64.urlsafe_b64encode(
             json.dumps({"start": start + limit}).encode()).decode()
@@ -133,7 +136,7 @@ def namespaced(store, namespace=None):
     return [obj for (ns, _), obj in sorted(store.items()) if namespace in (None, ns)]
 
 
-# ---- nodes --------------------------------------------------------------------------------------
+# ---- nodes -------------------------------------------------------------------------------
 
 def nodes_list(st, req):
     return list_response(st, req, "NodeList", [st.k8s.nodes[n] for n in sorted(st.k8s.nodes)])
@@ -166,7 +169,7 @@ def lease_get(st, req, name):
     return json_response(st.k8s.lease(name))
 
 
-# ---- pods -------------------------------------------------------------------------------------------
+# ---- pods --------------------------------------------------------------------------------
 
 def pods_list(st, req, namespace=None):
     return list_response(st, req, "PodList", namespaced(st.k8s.pods, namespace))
@@ -199,7 +202,7 @@ def pod_evict(st, req, namespace, name):
                           "status": "Success", "code": 201}, 201)
 
 
-# ---- workloads and budgets ---------------------------------------------------------------------
+# ---- workloads and budgets ---------------------------------------------------------------
 
 def object_get(store, resource_name):
     def handler(st, req, namespace, name):

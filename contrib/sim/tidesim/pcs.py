@@ -77,7 +77,7 @@ class PcsStore:
         self.transitions = {}
 
 
-# ---- task outcomes -------------------------------------------------------------------
+# ---- task outcomes -----------------------------------------------------------------------
 
 def fail(task, error, desc="Failed to achieve transition"):
     task.status, task.error, task.desc = "failed", error, desc
@@ -106,7 +106,7 @@ def confirmer(tr, task, action):
     return confirm
 
 
-# ---- running a transition ------------------------------------------------------------
+# ---- running a transition ----------------------------------------------------------------
 
 def reserve(st, tr, task):
     """PCS reserves every target unless the caller holds it and passed its
@@ -135,6 +135,8 @@ def run_task(st, tr, task):
     m = st.machines.get(task.xname)
     if m is None:
         return fail(task, "Missing xname")
+    if task.xname not in st.smd.components:
+        return fail(task, "Xname not found in HSM")
     error = reserve(st, tr, task)
     if error:
         return fail(task, error)
@@ -199,7 +201,7 @@ def abort_transition(st, tr):
     st.locks.release_held_by(tr.id)
 
 
-# ---- handlers -----------------------------------------------------------------------------
+# ---- handlers ----------------------------------------------------------------------------
 
 def transitions_post(st, req):
     if not req.body.strip():

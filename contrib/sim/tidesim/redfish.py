@@ -146,7 +146,8 @@ def reset(st, req, system_id):
     if reset_type not in st.redfish.allowed(m.xname):
         return rf_error(400, "ActionParameterValueNotInList",
                         "The value '%s' for the parameter ResetType in the action "
-                        "ComputerSystem.Reset is not in the list of acceptable values." % reset_type)
+                        "ComputerSystem.Reset is not in the list of acceptable values."
+                        % reset_type)
     broken = st.redfish.power_failure(m.xname)
     if broken:
         return rf_error(500, "InternalError", broken)

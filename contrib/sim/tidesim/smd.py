@@ -70,7 +70,7 @@ class SmdStore:
         self.namespaces = {}
         self.eth = {}
 
-    # ---- components -------------------------------------------------------
+    # ---- components ----------------------------------------------------------------------
 
     def put_component(self, comp):
         """Insert or update one component; returns its normalised ID."""
@@ -163,7 +163,7 @@ class SmdStore:
             return True  # output modifiers such as stateonly are ignored
         return str(comp.get(key, "")).lower() in values
 
-    # ---- groups -------------------------------------------------------------
+    # ---- groups --------------------------------------------------------------------------
 
     @staticmethod
     def _namespace(group):
@@ -232,7 +232,7 @@ class SmdStore:
     def labels_of(self, cid):
         return sorted(label for label, g in self.groups.items() if cid in g["members"])
 
-    # ---- ethernet interfaces ----------------------------------------------
+    # ---- ethernet interfaces -------------------------------------------------------------
 
     def put_eth(self, obj):
         mac = (obj.get("MACAddress") or "").lower()
@@ -256,7 +256,7 @@ class SmdStore:
         return entry["ComponentID"] if entry else None
 
 
-# ---- request helpers ---------------------------------------------------------
+# ---- request helpers ---------------------------------------------------------------------
 
 def body_json(req, want=dict):
     """SMD answers 500 when a body does not decode (smd-api.go)."""
@@ -303,7 +303,7 @@ def get_group(st, label):
     return group
 
 
-# ---- components ---------------------------------------------------------------
+# ---- components --------------------------------------------------------------------------
 
 def components_get(st, req):
     try:
@@ -360,6 +360,7 @@ def component_delete(st, req, xname):
     cid = xname_arg(xname)
     if not st.smd.delete_component(cid):
         return problem(404, "no such xname.")
+    st.machines.nodes.pop(cid, None)  # no component, no simulated hardware
     return smd_message(200, "deleted 1 entry")
 
 
@@ -384,7 +385,7 @@ def component_patch_enabled(st, req, xname):
     return empty(204)
 
 
-# ---- groups -------------------------------------------------------------------
+# ---- groups ------------------------------------------------------------------------------
 
 def groups_get(st, req):
     labels = [label_arg(v) for v in req.args("group")]
@@ -537,7 +538,7 @@ def member_delete(st, req, label, xname):
     return smd_message(200, "deleted 1 entry")
 
 
-# ---- memberships ----------------------------------------------------------------
+# ---- memberships -------------------------------------------------------------------------
 
 def membership_json(st, cid):
     return {"id": cid, "groupLabels": st.smd.labels_of(cid), "partitionName": ""}
@@ -558,7 +559,7 @@ def membership_get(st, req, xname):
     return json_response(membership_json(st, cid))
 
 
-# ---- ethernet interfaces ----------------------------------------------------------
+# ---- ethernet interfaces -----------------------------------------------------------------
 
 def eth_get(st, req):
     filters = {
@@ -605,7 +606,7 @@ def eth_delete(st, req, eid):
     return smd_message(200, "deleted 1 entry")
 
 
-# ---- service -------------------------------------------------------------------------
+# ---- service -----------------------------------------------------------------------------
 
 def service_ready(st, req):
     return smd_message(200, "HSM is healthy")
