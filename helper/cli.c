@@ -195,13 +195,13 @@ int cli_write(const char *text, const char *path)
     FILE *f = fopen(tmp, "w");
     int rc = CLI_OK;
     if (!f) {
-        rc = cli_error("cannot write %s: %s", tmp, strerror(errno));
+        rc = cli_error("cannot write %s: %s", path, strerror(errno));
     } else if (write_all(f, text) || fsync(fileno(f))) {
-        rc = cli_error("cannot write %s: %s", tmp, strerror(errno));
+        rc = cli_error("cannot write %s: %s", path, strerror(errno));
         fclose(f);
         unlink(tmp);
     } else if (fclose(f)) {
-        rc = cli_error("cannot write %s: %s", tmp, strerror(errno));
+        rc = cli_error("cannot write %s: %s", path, strerror(errno));
         unlink(tmp);
     } else if (rename(tmp, path)) {
         rc = cli_error("cannot rename %s to %s: %s", tmp, path, strerror(errno));

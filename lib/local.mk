@@ -22,3 +22,10 @@ lib_libtide_la_SOURCES = \
 	lib/k8s.c lib/k8s.h \
 	lib/redfish.c lib/redfish.h
 lib_libtide_la_LIBADD = $(CURL_LIBS) $(JSONC_LIBS) $(YAML_LIBS)
+# Pool patterns, Slurm constraints and the exact pool solver (pure logic).
+lib_libtide_la_SOURCES += \
+	lib/pattern.c lib/pattern.h \
+	lib/constraint.c lib/constraint.h \
+	lib/solver.c lib/solver.h lib/solver_int.h \
+	lib/solver_search.c lib/solver_ip.c lib/solver_pick.c \
+	lib/solver_order.c lib/solver_exact.c

@@ -20,7 +20,9 @@ struct tide_site {
     int          inv_parsed;
 };
 
-/* The parts of a dump: key, JSON type, and the SMD call that produces it. */
+enum { PART_COMPONENTS, PART_GROUPS, PART_INVENTORY, NPARTS };
+
+/* The parts of a dump, in that order: key, JSON type, and the SMD call that produces it. */
 static const struct part {
     const char *key;
     json_type   type;
@@ -31,7 +33,6 @@ static const struct part {
     { "groups",     json_type_array,  "/groups",                      offsetof(struct tide_site, groups) },
     { "inventory",  json_type_object, "/Inventory/Hardware/Query/s0", offsetof(struct tide_site, inventory) },
 };
-#define NPARTS (sizeof(parts) / sizeof(parts[0]))
 
 static json_object **slot(tide_site *s, const struct part *p)
 {
@@ -95,20 +96,26 @@ const char *tide_site_source(const tide_site *s)
 }
 
 /* Make sure one part is there: fetch it from SMD, or fail if the dump lacks it. */
-static int need(tide_site *s, const struct part *p, tide_err *e)
+static int need(tide_site *s, int which, tide_err *e)
 {
+    const struct part *p = &parts[which];
     json_object **v = slot(s, p);
+    int rc;
+
     if (*v)
         return 0;
     if (!s->smd)
         return tide_err_set(e, "%s has no \"%s\" (SMD's GET %s)", s->source, p->key, p->path);
-    int rc;
-    if (p->offset == offsetof(struct tide_site, inventory))
-        rc = tide_smd_inventory_query(s->smd, "s0", v, e);
-    else if (p->offset == offsetof(struct tide_site, components))
+    switch (which) {
+    case PART_COMPONENTS:
         rc = tide_smd_components_raw(s->smd, v, e);
-    else
+        break;
+    case PART_INVENTORY:
+        rc = tide_smd_inventory_query(s->smd, "s0", v, e);
+        break;
+    default:  /* smd.h parses groups; the dump needs SMD's own body */
         rc = tide_http_json(s->smd, "GET", p->path, NULL, v, e);
+    }
     if (rc)
         return -1;
     if (!*v || !json_object_is_type(*v, p->type)) {
@@ -119,14 +126,6 @@ static int need(tide_site *s, const struct part *p, tide_err *e)
         return tide_reply_error(s->smd, "GET", p->path, what, e);
     }
     return 0;
-}
-
-static const struct part *part_named(const char *key)
-{
-    for (size_t i = 0; i < NPARTS; i++)
-        if (!strcmp(parts[i].key, key))
-            return &parts[i];
-    return NULL;
 }
 
 /* SMD's Group object as tide_group.  (smd.c reads the same shape for its replies.) */
@@ -158,7 +157,7 @@ int tide_site_group(tide_site *s, const char *label, tide_group *out, tide_err *
     memset(out, 0, sizeof(*out));
     if (s->smd && !s->groups)
         return tide_smd_group_get(s->smd, label, out, e);
-    if (need(s, part_named("groups"), e))
+    if (need(s, PART_GROUPS, e))
         return -1;
     json_object *g = find_group(s->groups, label);
     if (!g) {
@@ -183,7 +182,7 @@ int tide_site_groups(tide_site *s, const char *const *labels, size_t nlabels, ti
         if (tide_smd_groups_list(s->smd, labels, nlabels, &got, e))
             return -1;
     } else {
-        if (need(s, part_named("groups"), e))
+        if (need(s, PART_GROUPS, e))
             return -1;
         size_t n = json_object_array_length(s->groups);
         got.groups = n ? xcalloc(n, sizeof(*got.groups)) : NULL;
@@ -209,7 +208,7 @@ int tide_site_groups(tide_site *s, const char *const *labels, size_t nlabels, ti
 
 int tide_site_inventory_json(tide_site *s, json_object **body, tide_err *e)
 {
-    if (need(s, part_named("inventory"), e))
+    if (need(s, PART_INVENTORY, e))
         return -1;
     *body = s->inventory;
     return 0;
@@ -245,7 +244,7 @@ int tide_site_node_inventory_json(tide_site *s, const char *node, json_object **
         }
         return 0;
     }
-    if (need(s, part_named("inventory"), e))
+    if (need(s, PART_INVENTORY, e))
         return -1;
     *body = json_object_get(s->inventory);
     return 0;
@@ -253,7 +252,7 @@ int tide_site_node_inventory_json(tide_site *s, const char *node, json_object **
 
 int tide_site_components_json(tide_site *s, json_object **body, tide_err *e)
 {
-    if (need(s, part_named("components"), e))
+    if (need(s, PART_COMPONENTS, e))
         return -1;
     *body = s->components;
     return 0;
@@ -263,7 +262,7 @@ int tide_site_dump(tide_site *s, json_object **out, tide_err *e)
 {
     *out = NULL;
     for (size_t i = 0; i < NPARTS; i++)
-        if (need(s, &parts[i], e))
+        if (need(s, (int)i, e))
             return -1;
     json_object *d = json_object_new_object();
     for (size_t i = 0; i < NPARTS; i++)

@@ -40,16 +40,19 @@ static void big_copy(big *to, const big *from)
     to->n = from->n;
 }
 
-static void big_mul_small(big *x, uint32_t m)
+/* x *= m (m < 2^64). */
+static void big_mul(big *x, uint64_t m)
 {
-    uint64_t carry = 0;
+    unsigned __int128 carry = 0;
     for (size_t i = 0; i < x->n; i++) {
-        uint64_t t = (uint64_t)x->d[i] * m + carry;
+        unsigned __int128 t = (unsigned __int128)x->d[i] * m + carry;
         x->d[i] = (uint32_t)t;
         carry = t >> 32;
     }
-    if (carry)
+    while (carry) {
         x->d[x->n++] = (uint32_t)carry;
+        carry >>= 32;
+    }
     big_trim(x);
 }
 
@@ -111,9 +114,9 @@ static uint64_t gcd_u64(uint64_t a, uint64_t b)
 
 static int exact_sign(const int64_t *num, const int64_t *den, size_t n)
 {
-    /* Every value fits in 32 bits; L has at most 32 bits per term, and each
-     * product one more limb, so n + 3 limbs hold everything. */
-    size_t cap = n + 3;
+    /* L has at most one 32-bit limb per denominator; a numerator adds two
+     * limbs and the sum of n terms one more, so n + 4 limbs hold everything. */
+    size_t cap = n + 4;
     big l = { xcalloc(cap, 4), 0, cap }, term = { xcalloc(cap, 4), 0, cap };
     big pos = { xcalloc(cap, 4), 0, cap }, neg = { xcalloc(cap, 4), 0, cap };
 
@@ -123,14 +126,14 @@ static int exact_sign(const int64_t *num, const int64_t *den, size_t n)
             continue;
         uint32_t d = (uint32_t)den[i];
         uint32_t g = (uint32_t)gcd_u64(big_mod_small(&l, d), d);   /* gcd(L, d) */
-        big_mul_small(&l, d / g);
+        big_mul(&l, d / g);
     }
     for (size_t i = 0; i < n; i++) {
         if (!num[i])
             continue;
         big_copy(&term, &l);
         big_div_small(&term, (uint32_t)den[i]);
-        big_mul_small(&term, (uint32_t)(num[i] < 0 ? -num[i] : num[i]));
+        big_mul(&term, (uint64_t)(num[i] < 0 ? -num[i] : num[i]));
         big_add(num[i] < 0 ? &neg : &pos, &term);
     }
     int sign = big_cmp(&pos, &neg);
@@ -143,9 +146,9 @@ static int exact_sign(const int64_t *num, const int64_t *den, size_t n)
 
 int solver_exact_sign(const int64_t *num, const int64_t *den, size_t n)
 {
-    /* The estimate: each quotient and each addition is off by at most one
-     * rounding (relative DBL_EPSILON, long double is never coarser), so the
-     * total error is below (2n + 2) * eps * sum |q_i|. */
+    /* The estimate: each conversion, quotient and addition is off by at most
+     * one rounding (relative DBL_EPSILON; long double is never coarser), so
+     * the total error is below (3n + 2) * eps * sum |q_i|. */
     long double sum = 0, mag = 0;
     for (size_t i = 0; i < n; i++) {
         if (!num[i])
@@ -154,7 +157,7 @@ int solver_exact_sign(const int64_t *num, const int64_t *den, size_t n)
         sum += q;
         mag += q < 0 ? -q : q;
     }
-    long double bound = (2.0L * (long double)n + 2.0L) * DBL_EPSILON * mag;
+    long double bound = (3.0L * (long double)n + 2.0L) * DBL_EPSILON * mag;
     if (sum > bound)
         return 1;
     if (sum < -bound)

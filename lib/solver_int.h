@@ -1,6 +1,8 @@
 /*
  * solver_int.h - the solver's inner parts, shared by lib/solver*.c only.
  *
+ *   solver_order.c  xname order and chassis
+ *   solver_search.c supply, classes, groups, and the search over group counts (levels a to c)
  *   solver_exact.c  exact sign of a sum of fractions
  *   solver_ip.c     integer covering programs: dual simplex + branch and bound
  *   solver_pick.c   concrete nodes for given class counts: fewest chassis, first xnames
@@ -12,10 +14,90 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
+#include "solver.h"
+#include "strbuf.h"
+
+/* An index table: open addressing over caller-held keys, found by hash and an equality callback. */
+typedef struct itable {
+    uint64_t *hash;     /* per slot */
+    uint32_t *index;    /* per slot: entry + 1, 0 when empty */
+    size_t    cap, n;
+} itable;
+
+/* The entry whose key equals (per eq) the one hashed to h, or -1. */
+long itable_find(const itable *t, uint64_t h, int (*eq)(const void *ctx, uint32_t index), const void *ctx);
+void itable_insert(itable *t, uint64_t h, uint32_t index);
+void itable_free(itable *t);
+uint64_t solver_hash(const void *data, size_t len, uint64_t h);   /* FNV-1a, seeded with h */
+
+struct tide_pool_problem {
+    char     *label;
+    int       keep;
+    /* types: name -> index */
+    size_t    ntypes;
+    char    **type_name;
+    int64_t  *requested;     /* per type; 0 when not requested */
+    itable    types;
+    /* profiles: distinct supply vectors, as sorted (type, count) pairs */
+    size_t    nprofiles;
+    size_t   *prof_start;    /* nprofiles + 1 offsets into the pairs */
+    uint32_t *pair_type;
+    int64_t  *pair_count;
+    size_t    npairs;
+    itable    profiles;
+    /* nodes */
+    size_t    nnodes, node_cap;
+    strbuf    names;         /* every xname, NUL-terminated, back to back */
+    size_t   *name_at;       /* offset of each node's xname in names */
+    unsigned char *in_target;
+    uint32_t *profile;
+};
+
+const char *solver_node_name(const tide_pool_problem *p, size_t node);
+
+/* The nodes in xname order (order[pos] = node) and the chassis along it (numbered 0.. in order).
+ * Fails when an xname is not a node's or two nodes have the same. */
+int solver_order(const tide_pool_problem *p, size_t *order, uint32_t *chassis, size_t *nchassis, tide_err *e);
+
+/* Group kinds: USEFUL groups supply some requested type and are searched; the others are fixed. */
+enum { GROUP_USEFUL, GROUP_EMPTY /* supplies nothing: keep T's members */, GROUP_IDLE /* nothing asked for: take none */ };
+
+typedef struct pool_state {
+    const tide_pool_problem *p;
+    /* types with supply over C > 0 ("active") */
+    size_t    nact;
+    size_t   *act_type;      /* the problem's type index of each active type */
+    int64_t  *supply;        /* over C */
+    size_t    nreq;
+    size_t   *req_act;       /* the active index of each requested type */
+    int64_t  *req;           /* wanted */
+    /* profiles, dense over active types */
+    int64_t  *a;             /* nprofiles x nact */
+    double   *w;             /* waste per node of the profile: sum a / supply */
+    /* groups of interchangeable profiles */
+    size_t    ngroups;
+    uint32_t *group_of;      /* per profile */
+    int      *gkind;
+    size_t   *grep;          /* a representative profile */
+    int64_t  *gt, *gf;       /* members in T, not in T */
+    size_t    nuse;
+    size_t   *use;           /* the USEFUL groups */
+    /* the search's answer: every count vector over the useful groups tied for best on a) to c) */
+    int64_t   pulled;        /* keep: the fewest nodes pulled in */
+    size_t    nties;
+    int64_t  *ties;          /* nties x nuse */
+    size_t    search_nodes;
+} pool_state;
+
+int  solver_prepare(pool_state *s, const tide_pool_problem *p, tide_err *e);
+int  solver_search(pool_state *s, tide_err *e);
+void solver_state_free(pool_state *s);
+
 /* Largest supply of one type over the candidates: keeps every fraction's parts in 32 bits. */
 #define SOLVER_MAX_SUPPLY 0xffffffffLL
 
-/* The sign (-1, 0, 1) of sum num[i] / den[i]; 0 < den[i] <= SOLVER_MAX_SUPPLY, |num[i]| <= SOLVER_MAX_SUPPLY. */
+/* The sign (-1, 0, 1) of sum num[i] / den[i]; 0 < den[i] <= SOLVER_MAX_SUPPLY, |num[i]| < 2^62. */
 int solver_exact_sign(const int64_t *num, const int64_t *den, size_t n);
 
 /*

@@ -320,6 +320,10 @@ def test_bad_dump_file(tmp_path):
     assert_one_error(*run("--from", bad, "inventory", "zinal"), "dump %s: not JSON" % bad)
     assert_one_error(*run("--from", tmp_path / "none.json", "inventory", "zinal"),
                      "cannot read %s" % (tmp_path / "none.json"))
+    good = tmp_path / "good.json"
+    good.write_text('{"groups": [], "inventory": {}, "components": {}}')
+    assert_one_error(*run("--from", good, "dump", "-o", tmp_path / "no" / "dir.json"),
+                     "cannot write %s" % (tmp_path / "no" / "dir.json"))
 
 
 # ---- bad input: one line, exit 1, never a crash ----------------------------------------------
