@@ -27,7 +27,7 @@ int64_t tide_json_int(json_object *o, const char *key, int64_t dflt)
     if (json_object_is_type(v, json_type_int))
         return json_object_get_int64(v);
     if (json_object_is_type(v, json_type_double))
-        return (int64_t)json_object_get_double(v);
+        return json_object_get_int64(v);  /* json-c clamps out-of-range doubles */
     if (json_object_is_type(v, json_type_string)) {
         const char *s = json_object_get_string(v);
         char *end;

@@ -2,6 +2,7 @@
 # helper).  Sourced, never run.  Everything a running testbed knows about
 # itself is in $TB_DIR/etc/testbed.env, written once by `testbed up`.
 
+# shellcheck disable=SC2034
 TB_SYS_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 # tb_load DIR: read DIR/etc/testbed.env (fails when DIR holds no testbed)
@@ -19,7 +20,13 @@ tb_log() {
 	printf '%s %s\n' "$(tb_now)" "$*" >>"$_f"
 }
 
-tb_alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
+# tb_alive PID: the process exists and is not a zombie (our daemons are
+# orphans, and PID 1 may be slow to reap them)
+tb_alive() {
+	[ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 1
+	_s=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ "${_s%% *}" != Z ]
+}
 
 # tb_pid FILE PATTERN: print the PID in FILE if that process is alive and its
 # command line contains PATTERN (guards against a recycled PID)
