@@ -50,6 +50,12 @@ int cmd_inventory(tide_cli *cli, int argc, char **argv);
 int cmd_node(tide_cli *cli, int argc, char **argv);
 int cmd_pools(tide_cli *cli, int argc, char **argv);
 int cmd_dump(tide_cli *cli, int argc, char **argv);
+int cmd_slurmconf(tide_cli *cli, int argc, char **argv);
+int cmd_slurm(tide_cli *cli, int argc, char **argv);
+int cmd_status(tide_cli *cli, int argc, char **argv);
+int cmd_leases(tide_cli *cli, int argc, char **argv);
+/* Open /dev/null on whichever of fds 0-2 is closed (Slurm runs its programs so); cmd_slurm.c. */
+void cli_open_stdio(void);
 
 /* ---- errors ------------------------------------------------------------ */
 

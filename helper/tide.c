@@ -19,6 +19,10 @@ static const tide_cmd commands[] = {
     { "node",      cmd_node,      "the hardware components of one node" },
     { "pools",     cmd_pools,     "the pools of tide.conf: nodes per hardware profile" },
     { "dump",      cmd_dump,      "save SMD's components, groups and inventory for offline use" },
+    { "slurm-conf", cmd_slurmconf, "Slurm's nodes.conf, helpers.conf and power.conf from SMD and tide.conf" },
+    { "slurm",     cmd_slurm,     "the programs Slurm runs: resume, suspend, resume-fail, reboot, prolog, epilog" },
+    { "status",    cmd_status,    "the node transitions tided is working on" },
+    { "leases",    cmd_leases,    "the nodes lent to Slurm: job, home pool, since when" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -40,8 +44,42 @@ static void usage(FILE *f)
     fputs("\nSee tide(1) and tide.conf(5).\n", f);
 }
 
+/*
+ * Slurm runs a program path with its own arguments, so `tide slurm resume` is
+ * also installed as tide-slurm-resume (a symlink): argv[0] tide-slurm-PROGRAM
+ * means `tide slurm PROGRAM ARGS`.  Returns a new argv (argc updated), or NULL.
+ */
+static char **slurm_program_argv(int *argc, char **argv)
+{
+    const char *base = strrchr(argv[0], '/');
+    base = base ? base + 1 : argv[0];
+    if (strncmp(base, "tide-slurm-", 11) || !base[11])
+        return NULL;
+    char **v = calloc((size_t)*argc + 3, sizeof(*v));
+    if (!v)
+        return NULL;
+    v[0] = argv[0];
+    v[1] = (char *)"slurm";
+    v[2] = (char *)base + 11;
+    for (int i = 1; i < *argc; i++)
+        v[i + 2] = argv[i];
+    *argc += 2;
+    return v;
+}
+
 int main(int argc, char **argv)
 {
+    cli_open_stdio();
+    char **slurm_argv = slurm_program_argv(&argc, argv);
+    if (slurm_argv) {
+        tide_cli cli;
+        memset(&cli, 0, sizeof(cli));
+        int rc = cmd_slurm(&cli, argc - 1, slurm_argv + 1);
+        cli_close(&cli);
+        free(slurm_argv);
+        return rc;
+    }
+
     static const struct option longopts[] = {
         { "config", required_argument, NULL, 'c' },
         { "from", required_argument, NULL, 'F' },

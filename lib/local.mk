@@ -29,3 +29,11 @@ lib_libtide_la_SOURCES += \
 	lib/solver.c lib/solver.h lib/solver_int.h \
 	lib/solver_search.c lib/solver_ip.c lib/solver_pick.c \
 	lib/solver_order.c lib/solver_exact.c
+lib_libtide_la_LIBADD += -lm
+# tided's API (request bodies, munge credentials, the client) and xname-safe host lists.
+lib_libtide_la_SOURCES += \
+	lib/hostlist.c lib/hostlist.h \
+	lib/proto.c lib/proto.h
+lib_libtide_la_LIBADD += $(MUNGE_LIBS)
+# The Slurm configuration of the lending pools (`tide slurm-conf`; pure).
+lib_libtide_la_SOURCES += lib/slurmconf.c lib/slurmconf.h

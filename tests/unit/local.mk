@@ -100,3 +100,41 @@ tests_unit_test_site_SOURCES = tests/unit/test_site.c tests/unit/fake_http.c tes
 tests_unit_test_site_CFLAGS = $(UNITCFLAGS)
 tests_unit_test_site_LDADD = $(UNITLIBS)
 endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_pattern tests/unit/test_constraint
+TESTS += tests/unit/test_pattern tests/unit/test_constraint
+tests_unit_test_pattern_SOURCES = tests/unit/test_pattern.c
+tests_unit_test_pattern_CFLAGS = $(UNITCFLAGS)
+tests_unit_test_pattern_LDADD = $(UNITLIBS)
+tests_unit_test_constraint_SOURCES = tests/unit/test_constraint.c
+tests_unit_test_constraint_CFLAGS = $(UNITCFLAGS)
+tests_unit_test_constraint_LDADD = $(UNITLIBS)
+endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_solver
+TESTS += tests/unit/test_solver
+tests_unit_test_solver_SOURCES = tests/unit/test_solver.c
+tests_unit_test_solver_CFLAGS = $(UNITCFLAGS)
+tests_unit_test_solver_LDADD = $(UNITLIBS)
+endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_hostlist tests/unit/test_proto
+TESTS += tests/unit/test_hostlist tests/unit/test_proto
+tests_unit_test_hostlist_SOURCES = tests/unit/test_hostlist.c
+tests_unit_test_hostlist_CFLAGS = $(UNITCFLAGS)
+tests_unit_test_hostlist_LDADD = $(UNITLIBS)
+tests_unit_test_proto_SOURCES = tests/unit/test_proto.c tests/unit/fake_http.c tests/unit/fake_http.h
+tests_unit_test_proto_CFLAGS = $(UNITCFLAGS)
+tests_unit_test_proto_LDADD = $(UNITLIBS)
+endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_slurmconf
+TESTS += tests/unit/test_slurmconf
+tests_unit_test_slurmconf_SOURCES = tests/unit/test_slurmconf.c tests/unit/fake_http.c tests/unit/fake_http.h
+tests_unit_test_slurmconf_CFLAGS = $(UNITCFLAGS)
+tests_unit_test_slurmconf_LDADD = $(UNITLIBS)
+endif

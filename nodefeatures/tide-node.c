@@ -1,0 +1,276 @@
+/*
+ * tide-node.c - tide on a compute node: the node_features/helpers Helper that
+ * tells Slurm which image the node runs (tide-node(8)).
+ *
+ * tided boots a node with ` tide.image=<name>` on its kernel command line, so
+ * the booted image is a fact of the running kernel, not of a file anyone can
+ * edit.  Three ways to run it:
+ *
+ *   tide-node            Slurm's query: print the image, one line, exit 0
+ *                        (nothing when the node was not booted by tide)
+ *   tide-node FEATURE    Slurm's set: the node must boot FEATURE next; tided
+ *                        is asked for a re-image (POST /v1/reboot)
+ *   tide-node image      for admins: the image, or an error saying why not
+ *
+ * slurmd runs the Helper with argv == NULL in query mode (argc 0, or argv[0]
+ * "" on Linux >= 5.18), stdout and stderr on one pipe whose lines it keeps
+ * only when they equal a feature name, and possibly no PATH.  So: never trust
+ * argv[0], print nothing but the answer on stdout, and report problems to
+ * syslog too (the pipe is not logged).  The command line is read from
+ * $TIDE_CMDLINE when set (the testbed simulates each node's /proc/cmdline),
+ * else /proc/cmdline.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "err.h"
+#include "log.h"
+#include "proto.h"
+#include "strbuf.h"
+#include "xname.h"
+
+#define IMAGE_KEY "tide.image="
+#define XNAME_KEY "xname="        /* BSS adds xname=<node> to every boot script */
+#define MAX_CMDLINE 65536
+
+static const char usage_text[] =
+    "Usage: tide-node              print the image this node booted (Slurm's query)\n"
+    "       tide-node FEATURE      boot FEATURE next: ask tided to re-image this node\n"
+    "       tide-node image        print the image this node booted, or why there is none\n"
+    "       tide-node --help | --version\n"
+    "\n"
+    "The node_features/helpers Helper of tide (helpers.conf: Feature=IMAGE\n"
+    "Helper=/path/to/tide-node).  The image is the value of tide.image= on the\n"
+    "kernel command line: $TIDE_CMDLINE if set, else /proc/cmdline.  Set mode reads\n"
+    "tide.conf (-c is not accepted: $TIDE_CONF, else " TIDE_DEFAULT_CONF ").\n"
+    "\n"
+    "See tide-node(8).\n";
+
+/* slurmd and slurmctld may start us with fds 0-2 closed: the first file opened would become
+ * stdout.  Put /dev/null there first. */
+static void guard_stdio(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        int null = open("/dev/null", fd ? O_WRONLY : O_RDONLY);
+        if (null < 0)
+            _exit(1);
+        if (null != fd) {   /* cannot happen while a lower fd is free, but be exact */
+            dup2(null, fd);
+            close(null);
+        }
+    }
+}
+
+/*
+ * Report a problem, return `status`.  In Slurm's modes the log goes to syslog (slurmd drops the
+ * pipe's lines that are not features) and the line is also written to stderr for a person
+ * trying the command; for `image` and usage errors the log itself is stderr.
+ */
+static int fail(int slurm_mode, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(int slurm_mode, int status, const char *fmt, ...)
+{
+    char msg[TIDE_ERR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (slurm_mode)
+        fprintf(stderr, "tide-node: error: %s\n", msg);
+    tide_error("%s", msg);
+    return status;
+}
+
+static const char *cmdline_path(void)
+{
+    const char *p = getenv("TIDE_CMDLINE");
+    return p && *p ? p : "/proc/cmdline";
+}
+
+/* The kernel command line (NUL bytes, as in some simulated files, read as blanks).  NULL with e set. */
+static char *read_cmdline(const char *path, tide_err *e)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        tide_err_set(e, "cannot read the kernel command line %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = xmalloc(MAX_CMDLINE + 1);
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + len, MAX_CMDLINE - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            tide_err_set(e, "cannot read the kernel command line %s: %s", path, strerror(errno));
+            close(fd);
+            free(buf);
+            return NULL;
+        }
+        if (n == 0 || (len += (size_t)n) == MAX_CMDLINE)
+            break;
+    }
+    close(fd);
+    for (size_t i = 0; i < len; i++)
+        if (buf[i] == '\0')
+            buf[i] = ' ';
+    buf[len] = '\0';
+    return buf;
+}
+
+/*
+ * The value of the LAST `key` parameter of a kernel command line (a later
+ * parameter overrides an earlier one, as for the kernel's own), or NULL.
+ * Parameters are separated by blanks; double quotes group blanks into a
+ * value and are dropped, as the kernel does.  Caller frees.
+ */
+static char *cmdline_value(const char *cmdline, const char *key)
+{
+    char *found = NULL;
+    size_t klen = strlen(key);
+    const char *s = cmdline;
+    while (*s) {
+        while (*s == ' ' || *s == '\t' || *s == '\n')
+            s++;
+        if (!*s)
+            break;
+        strbuf word = STRBUF_INIT;
+        int quoted = 0;
+        for (; *s && (quoted || !(*s == ' ' || *s == '\t' || *s == '\n')); s++) {
+            if (*s == '"')
+                quoted = !quoted;
+            else
+                strbuf_add(&word, s, 1);
+        }
+        const char *w = strbuf_str(&word);
+        if (!strncmp(w, key, klen)) {
+            free(found);
+            found = xstrdup(w + klen);
+        }
+        strbuf_free(&word);
+    }
+    if (found && !*found) {   /* `tide.image=` with nothing after it says nothing */
+        free(found);
+        found = NULL;
+    }
+    return found;
+}
+
+/* Slurm's query mode: the image, or nothing.  Exit 1 only when the command line cannot be read. */
+static int query(void)
+{
+    tide_err e = { 0 };
+    char *cmdline = read_cmdline(cmdline_path(), &e);
+    if (!cmdline)
+        return fail(1, 1, "%s", e.msg);
+    char *image = cmdline_value(cmdline, IMAGE_KEY);
+    if (image)
+        printf("%s\n", image);
+    free(image);
+    free(cmdline);
+    return fflush(stdout) ? 1 : 0;
+}
+
+/* `tide-node image`: the same for a person, who wants to hear why there is no image. */
+static int print_image(void)
+{
+    tide_err e = { 0 };
+    const char *path = cmdline_path();
+    char *cmdline = read_cmdline(path, &e);
+    if (!cmdline)
+        return fail(0, 1, "%s", e.msg);
+    char *image = cmdline_value(cmdline, IMAGE_KEY);
+    free(cmdline);
+    if (!image)
+        return fail(0, 1, "%s has no " IMAGE_KEY "<name>: this node was not booted by tide", path);
+    printf("%s\n", image);
+    free(image);
+    return fflush(stdout) ? 1 : 0;
+}
+
+/* This node's xname: xname= of the command line (BSS adds it), else the host name when it is one. */
+static char *own_xname(const char *cmdline, tide_err *e)
+{
+    char *x = cmdline_value(cmdline, XNAME_KEY);
+    char *norm = x ? tide_xname_normalize(x) : NULL;
+    free(x);
+    if (norm)
+        return norm;
+    char host[256] = "";
+    if (gethostname(host, sizeof(host) - 1) == 0)
+        norm = tide_xname_normalize(host);
+    if (!norm)
+        tide_err_set(e, "cannot tell this node's xname: the kernel command line has no " XNAME_KEY
+                        " and the host name '%s' is not an xname", host);
+    return norm;
+}
+
+/* Slurm's set mode: the node is to boot `feature` next; tided does the re-image. */
+static int set_image(const char *feature)
+{
+    tide_err e = { 0 };
+    char *cmdline = read_cmdline(cmdline_path(), &e);
+    char *xname = cmdline ? own_xname(cmdline, &e) : NULL;
+    free(cmdline);
+    if (!xname)
+        return fail(1, 1, "cannot ask tided to boot %s next: %s", feature, e.msg);
+    tide_conf *conf = tide_conf_load(tide_conf_path(NULL), &e);
+    if (!conf) {
+        fail(1, 1, "cannot ask tided to boot %s next on %s: %s", feature, xname, e.msg);
+        free(xname);
+        return 1;
+    }
+
+    tide_request r = { .kind = TIDE_REQ_REBOOT, .nodes = TIDE_HOSTLIST_INIT, .features = xstrdup(feature) };
+    tide_hostlist_push(&r.nodes, xname);
+    json_object *body = tide_request_to_json(&r);
+    int rc = tide_tided_call(conf, "POST", tide_req_path(TIDE_REQ_REBOOT), body, NULL, &e);
+    json_object_put(body);
+    tide_request_free(&r);
+    tide_conf_free(conf);
+    if (rc) {
+        fail(1, 1, "cannot ask tided to boot %s next on %s: %s", feature, xname, e.msg);
+        free(xname);
+        return 1;
+    }
+    tide_info("%s: tided will boot %s next", xname, feature);
+    free(xname);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    guard_stdio();
+    /* Slurm's modes log to syslog: their stderr is a pipe slurmd filters and drops. */
+    int slurm_mode = argc < 2 || !argv[1] || (strcmp(argv[1], "image") && argv[1][0] != '-');
+    tide_log_open("tide-node", TIDE_LOG_INFO, slurm_mode);
+
+    if (argc < 2 || !argv[1])
+        return query();   /* argc may be 0 and argv[0] NULL or "": never look at argv[0] */
+    const char *arg = argv[1];
+    if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (!strcmp(arg, "-V") || !strcmp(arg, "--version")) {
+        printf("tide-node %s\n", PACKAGE_VERSION);
+        return 0;
+    }
+    if (arg[0] == '-')
+        return fail(0, 2, "unknown option %s (see 'tide-node --help')", arg);
+    if (argc > 2)
+        return fail(slurm_mode, 2, "unexpected operand '%s' (see 'tide-node --help')", argv[2]);
+    if (!strcmp(arg, "image"))
+        return print_image();
+    return set_image(arg);
+}
