@@ -346,6 +346,8 @@ static const struct global_key {
     STR("Listen", listen), STR("StateDir", state_dir), STR("ExclusiveGroup", exclusive_group),
     STR("SlurmPool", slurm_pool), STR("DefaultImage", default_image),
     INT("QuarantineAfter", quarantine_after, 1, 1000),
+    INT("BootTimeout", boot_timeout, 10, 86400),
+    STR("MungeSocket", munge_socket), STR("SlurmUser", slurm_user),
 #undef STR
 #undef INT
 };
@@ -451,6 +453,7 @@ tide_conf *tide_conf_parse(const char *text, const char *name, tide_err *e)
     c->request_timeout = 30;
     c->retries = 3;
     c->quarantine_after = 3;
+    c->boot_timeout = 300;
 
     conf_where where = { NULL, NULL };
     parse_ctx p = { c, name, 0, 0, e, &where };
@@ -463,6 +466,8 @@ tide_conf *tide_conf_parse(const char *text, const char *name, tide_err *e)
     }
     if (!c->exclusive_group)
         c->exclusive_group = xstrdup("tide");
+    if (!c->slurm_user)
+        c->slurm_user = xstrdup("slurm");
     return c;
 }
 

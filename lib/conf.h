@@ -69,6 +69,9 @@ typedef struct tide_conf {
     char *slurm_pool;      /* SlurmPool= */
     char *default_image;   /* DefaultImage= */
     int   quarantine_after;/* QuarantineAfter= (default 3) */
+    int   boot_timeout;    /* BootTimeout= seconds from a boot to slurmd's registration (default 300) */
+    char *munge_socket;    /* MungeSocket= munged's socket (NULL: libmunge's default) */
+    char *slurm_user;      /* SlurmUser= the user Slurm runs tide's programs as (default "slurm") */
 
     tide_pool_conf  *pools;  size_t npools;
     tide_image_conf *images; size_t nimages;

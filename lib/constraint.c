@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pattern.h"
 #include "strbuf.h"
 
 /* Error messages quote the constraint; a very long one is cut so the line stays readable. */
@@ -28,14 +29,13 @@ static int fail_at(parser *p, size_t pos, const char *fmt, ...) __attribute__((f
 
 static int fail_at(parser *p, size_t pos, const char *fmt, ...)
 {
-    char why[512];
+    char why[512], quoted[QUOTE_MAX + 4];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
-    size_t len = strlen(p->s);
-    return tide_err_set(p->e, "constraint \"%.*s%s\": column %zu: %s", (int)(len > QUOTE_MAX ? QUOTE_MAX : len),
-                        p->s, len > QUOTE_MAX ? "..." : "", pos + 1, why);
+    tide_excerpt(p->s, strlen(p->s), QUOTE_MAX, quoted, sizeof(quoted));
+    return tide_err_set(p->e, "constraint \"%s\": column %zu: %s", quoted, pos + 1, why);
 }
 
 static int is_special(char c)
@@ -277,6 +277,8 @@ static tide_cx *parse_seq(parser *p, level lv)
                 fail_at(p, p->pos, "')' without a matching '('");
             else if (c == ']')
                 fail_at(p, p->pos, "']' without a matching '['");
+            else if (iscntrl((unsigned char)c))
+                fail_at(p, p->pos, "control character in the constraint");
             else
                 fail_at(p, p->pos, "'%c' must follow an operator ('&', ',' or '|')", c);
             free_node(acc);

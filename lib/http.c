@@ -24,6 +24,7 @@ struct tide_http {
     char *base_url;
     tide_http_opts opts;      /* string fields point at the copies below */
     char *ca_file, *ca_pem, *cert_pem, *key_pem, *cert_file, *key_file, *user, *password;
+    char *unix_socket;
     CURL *curl;
     tide_http_transport transport;
     void *transport_ctx;
@@ -78,6 +79,7 @@ tide_http *tide_http_new(const tide_http_opts *o, tide_err *e)
     h->opts.client_key_file = h->key_file = dup_or_null(o->client_key_file);
     h->opts.basic_user = h->user = dup_or_null(o->basic_user);
     h->opts.basic_password = h->password = dup_or_null(o->basic_password);
+    h->opts.unix_socket = h->unix_socket = dup_or_null(o->unix_socket);
     h->seed = (unsigned int)time(NULL) ^ (unsigned int)(uintptr_t)h;
     h->curl = curl_easy_init();
     if (!h->curl) {
@@ -95,7 +97,7 @@ void tide_http_free(tide_http *h)
     if (h->curl)
         curl_easy_cleanup(h->curl);
     free(h->service); free(h->base_url); free(h->ca_file); free(h->ca_pem); free(h->cert_pem);
-    free(h->key_pem); free(h->cert_file); free(h->key_file); free(h->user);
+    free(h->key_pem); free(h->cert_file); free(h->key_file); free(h->user); free(h->unix_socket);
     if (h->password) {
         memset(h->password, 0, strlen(h->password));
         free(h->password);
@@ -176,7 +178,8 @@ static void set_blob(CURL *c, CURLoption opt, const char *pem)
 
 /* One attempt through libcurl.  Returns 0 with a response, -1 (e set) without one. */
 static int curl_attempt(tide_http *h, const char *method, const char *url, const char *content_type,
-                        const char *body, const char *bearer, tide_http_resp *resp, tide_err *e)
+                        const char *body, const char *bearer, const char *extra_header, tide_http_resp *resp,
+                        tide_err *e)
 {
     CURL *c = h->curl;
     struct curl_slist *headers = NULL;
@@ -196,6 +199,8 @@ static int curl_attempt(tide_http *h, const char *method, const char *url, const
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, h->opts.tls_verify ? 1L : 0L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, h->opts.tls_verify ? 2L : 0L);
+    if (h->opts.unix_socket)
+        curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, h->opts.unix_socket);
     if (h->opts.ca_file)
         curl_easy_setopt(c, CURLOPT_CAINFO, h->opts.ca_file);
     if (h->opts.ca_pem)
@@ -225,6 +230,8 @@ static int curl_attempt(tide_http *h, const char *method, const char *url, const
         memset(auth, 0, strlen(auth));
         free(auth);
     }
+    if (extra_header)
+        headers = curl_slist_append(headers, extra_header);
     if (body) {
         char *ct = xasprintf("Content-Type: %s", content_type ? content_type : "application/json");
         headers = curl_slist_append(headers, ct);
@@ -241,6 +248,9 @@ static int curl_attempt(tide_http *h, const char *method, const char *url, const
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 
     CURLcode rc = curl_easy_perform(c);
+    /* The list holds copies of the bearer token and the extra header: wipe them. */
+    for (struct curl_slist *l = headers; l; l = l->next)
+        memset(l->data, 0, strlen(l->data));
     curl_slist_free_all(headers);
     if (rc != CURLE_OK) {
         tide_err_set(e, "%s: %s %s: %s", h->service, method, url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
@@ -290,9 +300,19 @@ int tide_http_send(tide_http *h, const char *method, const char *path, const cha
             tide_err_prefix(e, "%s: %s %s", h->service, method, url);
             break;
         }
+        char *extra = NULL;
+        if (h->opts.header_fn && !(extra = h->opts.header_fn(h->opts.header_ctx, method, path, body, e))) {
+            tide_err_prefix(e, "%s: %s %s", h->service, method, url);
+            rc = -1;
+            break;
+        }
         h->requests++;
         rc = h->transport ? h->transport(h->transport_ctx, method, url, content_type, body, resp, e)
-                          : curl_attempt(h, method, url, content_type, body, bearer, resp, e);
+                          : curl_attempt(h, method, url, content_type, body, bearer, extra, resp, e);
+        if (extra) {
+            memset(extra, 0, strlen(extra));
+            free(extra);
+        }
         if (rc == 0)
             tide_debug("%s %s %s -> %ld", h->service, method, url, resp->status);
         else

@@ -43,6 +43,12 @@ typedef struct tide_http_opts {
     const char *basic_password;
     tide_token *token;          /* bearer token source, not owned; NULL = none */
     int  no_retry_429;          /* 1: hand 429 to the caller (Kubernetes evictions: a PDB's "not now") */
+    const char *unix_socket;    /* connect to this Unix socket; the URL's host then only names the service (tided) */
+    /* An extra header made for every attempt, e.g. tided's munge credential, which binds one request and
+     * is refused when replayed, so a retry needs a new one.  Returns a malloc'd "Name: value" (the caller
+     * wipes and frees it), or NULL with e set.  `path` is the one given to tide_http_send. */
+    char *(*header_fn)(void *ctx, const char *method, const char *path, const char *body, tide_err *e);
+    void *header_ctx;
 } tide_http_opts;
 
 typedef struct tide_http_resp {

@@ -46,6 +46,19 @@ static void err_append(tide_err *e, const char *text)
 
 /* ---- nodes ---------------------------------------------------------------- */
 
+/* A JSON object of strings (labels, annotations) as key/value pairs. */
+static void parse_string_map(json_object *map, tide_k8s_label **out, size_t *n)
+{
+    if (!map || !json_object_is_type(map, json_type_object))
+        return;
+    *out = xcalloc((size_t)json_object_object_length(map) + 1, sizeof(**out));
+    json_object_object_foreach(map, key, val) {
+        (*out)[*n].key = xstrdup(key);
+        (*out)[*n].value = xstrdup(val ? json_object_get_string(val) : "");
+        (*n)++;
+    }
+}
+
 static void parse_node(json_object *j, tide_k8s_node *out)
 {
     json_object *meta = tide_json_get(j, "metadata");
@@ -68,15 +81,8 @@ static void parse_node(json_object *j, tide_k8s_node *out)
         out->ntaints++;
     }
 
-    json_object *labels = tide_json_get(meta, "labels");
-    if (labels && json_object_is_type(labels, json_type_object)) {
-        out->labels = xcalloc((size_t)json_object_object_length(labels) + 1, sizeof(*out->labels));
-        json_object_object_foreach(labels, key, val) {
-            out->labels[out->nlabels].key = xstrdup(key);
-            out->labels[out->nlabels].value = xstrdup(val ? json_object_get_string(val) : "");
-            out->nlabels++;
-        }
-    }
+    parse_string_map(tide_json_get(meta, "labels"), &out->labels, &out->nlabels);
+    parse_string_map(tide_json_get(meta, "annotations"), &out->annotations, &out->nannotations);
 
     json_object *conds = tide_json_array(status, "conditions");
     n = conds ? json_object_array_length(conds) : 0;
@@ -105,8 +111,13 @@ void tide_k8s_node_free(tide_k8s_node *n)
         free(n->labels[i].key);
         free(n->labels[i].value);
     }
+    for (size_t i = 0; i < n->nannotations; i++) {
+        free(n->annotations[i].key);
+        free(n->annotations[i].value);
+    }
     free(n->taints);
     free(n->labels);
+    free(n->annotations);
     free(n->name); free(n->uid); free(n->resource_version);
     free(n->ready); free(n->ready_since); free(n->boot_id);
     memset(n, 0, sizeof(*n));
@@ -117,6 +128,14 @@ const char *tide_k8s_node_label(const tide_k8s_node *n, const char *key)
     for (size_t i = 0; i < n->nlabels; i++)
         if (!strcmp(n->labels[i].key, key))
             return n->labels[i].value;
+    return NULL;
+}
+
+const char *tide_k8s_node_annotation(const tide_k8s_node *n, const char *key)
+{
+    for (size_t i = 0; i < n->nannotations; i++)
+        if (!strcmp(n->annotations[i].key, key))
+            return n->annotations[i].value;
     return NULL;
 }
 

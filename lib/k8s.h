@@ -37,6 +37,7 @@ typedef struct tide_k8s_node {
     int   unschedulable;             /* spec.unschedulable (cordoned) */
     tide_k8s_taint *taints;  size_t ntaints;
     tide_k8s_label *labels;  size_t nlabels;
+    tide_k8s_label *annotations; size_t nannotations;   /* metadata.annotations */
     char *ready;                     /* Ready condition: "True", "False", "Unknown"; NULL when absent */
     char *ready_since;               /* its lastTransitionTime, NULL when absent */
     char *boot_id;                   /* status.nodeInfo.bootID; changes on every boot, kexec included */
@@ -45,6 +46,8 @@ typedef struct tide_k8s_node {
 void tide_k8s_node_free(tide_k8s_node *n);   /* frees the members */
 /* The value of label `key`, or NULL when the node has no such label. */
 const char *tide_k8s_node_label(const tide_k8s_node *n, const char *key);
+/* The value of annotation `key`, or NULL when the node has no such annotation. */
+const char *tide_k8s_node_annotation(const tide_k8s_node *n, const char *key);
 /* The taint with this key (and effect, unless effect is NULL), or NULL. */
 const tide_k8s_taint *tide_k8s_node_taint(const tide_k8s_node *n, const char *key, const char *effect);
 

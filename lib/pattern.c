@@ -25,15 +25,27 @@ static int field_error(tide_err *e, const char *pattern, size_t index, const fie
 static int field_error(tide_err *e, const char *pattern, size_t index, const field *f,
                        const char *fmt, ...)
 {
-    char why[512];
+    char why[512], quoted[QUOTE_MAX + 4];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
-    size_t plen = strlen(pattern);
-    return tide_err_set(e, "pool pattern \"%.*s%s\": field %zu (column %zu): %s",
-                        (int)(plen > QUOTE_MAX ? QUOTE_MAX : plen), pattern,
-                        plen > QUOTE_MAX ? "..." : "", index + 1, f->column, why);
+    tide_excerpt(pattern, strlen(pattern), QUOTE_MAX, quoted, sizeof(quoted));
+    return tide_err_set(e, "pool pattern \"%s\": field %zu (column %zu): %s", quoted, index + 1, f->column, why);
+}
+
+void tide_excerpt(const char *s, size_t len, size_t max, char *buf, size_t size)
+{
+    size_t n = len < max ? len : max;
+    if (n + 4 > size)
+        n = size > 4 ? size - 4 : 0;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = iscntrl((unsigned char)s[i]) ? '?' : s[i];
+    if (n < len) {
+        memcpy(buf + n, "...", 3);
+        n += 3;
+    }
+    buf[n] = 0;
 }
 
 char *tide_lowercase(const char *s)
@@ -44,17 +56,10 @@ char *tide_lowercase(const char *s)
     return out;
 }
 
-/* A printable copy of a field for messages: at most 40 bytes, control characters as '?'. */
+/* A printable copy of a field for messages, cut at 40 bytes. */
 static void field_text(const field *f, char *buf, size_t size)
 {
-    size_t n = f->len < 40 ? f->len : 40;
-    if (n >= size)
-        n = size - 1;
-    for (size_t i = 0; i < n; i++)
-        buf[i] = iscntrl((unsigned char)f->s[i]) ? '?' : f->s[i];
-    buf[n] = 0;
-    if (f->len > n && n >= 3)
-        memcpy(buf + n - 3, "...", 3);
+    tide_excerpt(f->s, f->len, 40, buf, size);
 }
 
 /* Name and term fields: non-empty, no control characters, no blanks at either end. */
@@ -158,9 +163,9 @@ static int parse(const char *s, int with_group, tide_pattern *out, tide_err *e)
         if (check_group(s, &f[0], e))
             goto fail;
         if (nf == 1) {
-            size_t plen = strlen(s);
-            tide_err_set(e, "pool pattern \"%.*s%s\" has no terms: expected NAME:TERM:QTY[:TERM:QTY...]",
-                         (int)(plen > QUOTE_MAX ? QUOTE_MAX : plen), s, plen > QUOTE_MAX ? "..." : "");
+            char quoted[QUOTE_MAX + 4];
+            tide_excerpt(s, strlen(s), QUOTE_MAX, quoted, sizeof(quoted));
+            tide_err_set(e, "pool pattern \"%s\" has no terms: expected NAME:TERM:QTY[:TERM:QTY...]", quoted);
             goto fail;
         }
         p.group = xstrndup(f[0].s, f[0].len);

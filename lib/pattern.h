@@ -68,6 +68,10 @@ const tide_pattern_term *tide_pattern_find(const tide_pattern *p, const char *na
 /* Canonical text: lower-cased, terms sorted ("zinal:7742:6:memory:80:mi200:4:nvidia:2"). Caller frees. */
 char *tide_pattern_format(const tide_pattern *p);
 
+/* A printable excerpt of s[0..len) for error messages (also constraint.c's): at most max bytes,
+ * control characters as '?', "..." when cut.  buf needs max + 4 bytes. */
+void tide_excerpt(const char *s, size_t len, size_t max, char *buf, size_t size);
+
 /* ASCII lower-case copy of s.  Caller frees. */
 char *tide_lowercase(const char *s);
 

@@ -210,8 +210,8 @@ static int profile_eq(const void *ctx, uint32_t index)
     const profile_key *k = ctx;
     const tide_pool_problem *p = k->p;
     size_t start = p->prof_start[index], n = p->prof_start[index + 1] - start;
-    return n == k->s->n && !memcmp(p->pair_type + start, k->s->type, n * sizeof(uint32_t)) &&
-           !memcmp(p->pair_count + start, k->s->count, n * sizeof(int64_t));
+    return n == k->s->n && (!n || (!memcmp(p->pair_type + start, k->s->type, n * sizeof(uint32_t)) &&
+                                   !memcmp(p->pair_count + start, k->s->count, n * sizeof(int64_t))));
 }
 
 static uint32_t profile_index(tide_pool_problem *p, const pairs *s)
@@ -224,8 +224,10 @@ static uint32_t profile_index(tide_pool_problem *p, const pairs *s)
         return (uint32_t)found;
     p->pair_type = xrealloc(p->pair_type, sizeof(uint32_t) * (p->npairs + s->n + 1));
     p->pair_count = xrealloc(p->pair_count, sizeof(int64_t) * (p->npairs + s->n + 1));
-    memcpy(p->pair_type + p->npairs, s->type, sizeof(uint32_t) * s->n);
-    memcpy(p->pair_count + p->npairs, s->count, sizeof(int64_t) * s->n);
+    if (s->n) {
+        memcpy(p->pair_type + p->npairs, s->type, sizeof(uint32_t) * s->n);
+        memcpy(p->pair_count + p->npairs, s->count, sizeof(int64_t) * s->n);
+    }
     p->npairs += s->n;
     p->prof_start = xrealloc(p->prof_start, sizeof(size_t) * (p->nprofiles + 2));
     p->prof_start[p->nprofiles + 1] = p->npairs;
@@ -471,7 +473,10 @@ int tide_pool_solve(const tide_pool_problem *p, tide_pool_plan *plan, tide_err *
         }
         long ch = solver_pick_nodes(&in, take, cand, &s.search_nodes);
         if (ch < 0) {
-            tide_err_set(e, "the pool search gave up after %zu steps (fewest chassis)", s.search_nodes);
+            if (ch == -1)
+                tide_err_set(e, "the pool search gave up after %zu steps (fewest chassis)", s.search_nodes);
+            else
+                tide_err_set(e, "internal error in the pool solver: the chosen nodes miss the counts it searched for");
             goto done;
         }
         if (best_chassis < 0 || ch < best_chassis || (ch == best_chassis && list_less(cand, best, n))) {

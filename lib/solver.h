@@ -23,6 +23,13 @@
  * With keep (clstr and manta's "pin"), a') fewest nodes pulled in, |S \ T|,
  * comes first, then b) to e).
  *
+ * Consequences worth knowing: HSN NICs and CPU/GPU models nobody asked for
+ * are types like any other, so taking more of them is waste; a node that
+ * supplies nothing at all (no inventory) costs no waste, so a member of T
+ * stays and any other node stays out; a node that supplies only types nobody
+ * asked for always leaves.  Overshoot is allowed at node granularity, but
+ * never beyond what b) forces.
+ *
  * Exactness.
  *   b) waste is a sum of fractions; it is compared exactly: a long double
  *      estimate with a proven error bound decides unless the two values are
@@ -46,7 +53,11 @@
  *   first nodes are taken.  That yields the fewest chassis and, among those,
  *   the smallest sorted xname list.
  *   Every level is checked against brute force over all subsets of small
- *   random instances (tests/unit/test_solver.c).
+ *   random instances, and a) to c) against enumeration of all group counts
+ *   of mid-size ones (tests/unit/test_solver.c).
+ *   The searches stop with an error ("gave up after N steps") beyond two
+ *   million relaxations, rather than run for hours on a pathological input;
+ *   benchmark sites of 100k nodes need at most a few thousand.
  *
  * Pure logic, no I/O.
  */

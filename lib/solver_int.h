@@ -133,7 +133,8 @@ int solver_ip_solve(ip_problem *ip);
  * with their chassis (a run of equal, non-decreasing chassis numbers) and
  * class; take[c] nodes of class c must be chosen.  pick_nodes() chooses the
  * fewest chassis and, among those, the smallest sorted list, and marks
- * chosen[pos].  Returns the chassis count, or -1 when the search was too large.
+ * chosen[pos].  Returns the chassis count; -1 when the search was too large,
+ * -2 on an internal inconsistency (the counts could not be met).
  */
 typedef struct pick_input {
     size_t          n;

@@ -194,72 +194,145 @@ static int lp_solve(lp *l, const double *lo, const double *hi, double *x)
     return LP_UNKNOWN;
 }
 
+/* ---- best-first branch and bound ---- */
+
+/*
+ * An open box waits with its parent's relaxation value (a lower bound on
+ * every point in it) and the basis its parent ended with.  Boxes are taken
+ * lowest bound first, so no box whose bound exceeds the optimum is ever
+ * opened once the optimum is known, and the first integral points found are
+ * already good; among equal bounds the newest goes first, which dives.  The
+ * tableau is rebuilt from the basis when the box is opened: a few pivots on
+ * the starting tableau, cheaper to keep than a tableau per open box.
+ */
+typedef struct open_box {
+    double       key;
+    uint64_t     seq;
+    int64_t     *lo, *hi;   /* structural bounds (one allocation with head and at) */
+    size_t      *head;
+    signed char *at;
+} open_box;
+
 typedef struct search {
     ip_problem *ip;
-    size_t      ns;       /* structural variables */
-    int         stop;     /* leaf() asked to stop */
-    int         limited;  /* node_limit reached */
+    size_t      ns;         /* structural variables */
+    lp          root;       /* the starting tableau */
+    open_box  **heap;
+    size_t      nheap, cap;
+    uint64_t    seq;
+    int         stop;       /* leaf() asked to stop */
+    int         limited;    /* node_limit reached */
 } search;
+
+static int before(const open_box *a, const open_box *b)
+{
+    return a->key < b->key || (a->key == b->key && a->seq > b->seq);
+}
+
+static void heap_push(search *s, open_box *b)
+{
+    if (s->nheap == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 64;
+        s->heap = xrealloc(s->heap, sizeof(*s->heap) * s->cap);
+    }
+    size_t i = s->nheap++;
+    while (i > 0 && before(b, s->heap[(i - 1) / 2])) {
+        s->heap[i] = s->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    s->heap[i] = b;
+}
+
+static open_box *heap_pop(search *s)
+{
+    open_box *top = s->heap[0], *last = s->heap[--s->nheap];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= s->nheap)
+            break;
+        if (c + 1 < s->nheap && before(s->heap[c + 1], s->heap[c]))
+            c++;
+        if (!before(s->heap[c], last))
+            break;
+        s->heap[i] = s->heap[c];
+        i = c;
+    }
+    if (s->nheap)
+        s->heap[i] = last;
+    return top;
+}
+
+/* Queue the box (lo, hi) with variable j (if j < ns) narrowed to [jlo, jhi], to start from basis's basis. */
+static void push(search *s, double key, const lp *basis, const int64_t *lo, const int64_t *hi, size_t j,
+                 int64_t jlo, int64_t jhi)
+{
+    size_t ns = s->ns, m = s->root.m, nv = s->root.nv;
+    open_box *b = xmalloc(sizeof(*b) + sizeof(int64_t) * 2 * ns + sizeof(size_t) * m + nv);
+    b->lo = (int64_t *)(b + 1);
+    b->hi = b->lo + ns;
+    b->head = (size_t *)(b->hi + ns);
+    b->at = (signed char *)(b->head + m);
+    b->key = key;
+    b->seq = s->seq++;
+    memcpy(b->lo, lo, sizeof(int64_t) * ns);
+    memcpy(b->hi, hi, sizeof(int64_t) * ns);
+    if (j < ns) {
+        b->lo[j] = jlo;
+        b->hi[j] = jhi;
+    }
+    memcpy(b->head, basis->head, sizeof(size_t) * m);
+    memcpy(b->at, basis->at, nv);
+    heap_push(s, b);
+}
+
+/* The tableau of a box's basis, pivoted in on the starting tableau; the starting tableau if that fails. */
+static void rebuild(lp *l, const search *s, const open_box *b)
+{
+    size_t m = s->root.m, nv = s->root.nv, ns = s->ns;
+    lp_copy(l, &s->root);
+    unsigned char *free_row = xmalloc(m + 1);
+    for (size_t i = 0; i < m; i++)
+        free_row[i] = b->at[ns + i] != BASIC;   /* its surplus leaves the basis: a structural takes the row */
+    for (size_t j = 0; j < ns; j++) {
+        if (b->at[j] != BASIC)
+            continue;
+        size_t r = m;
+        for (size_t i = 0; i < m; i++)
+            if (free_row[i] && (r == m || fabs(l->t[i * nv + j]) > fabs(l->t[r * nv + j])))
+                r = i;
+        if (r == m || fabs(l->t[r * nv + j]) < PIVOT_TOL) {
+            lp_free(l);
+            lp_copy(l, &s->root);
+            free(free_row);
+            return;
+        }
+        pivot(l, r, j);
+        l->head[r] = j;
+        free_row[r] = 0;
+    }
+    memcpy(l->at, b->at, nv);
+    free(free_row);
+}
 
 static int prunable(const ip_problem *ip, double bound)
 {
     return isfinite(ip->cutoff) && bound > ip->cutoff + ip->tol;
 }
 
-static void box(search *s, const lp *from, const int64_t *lo, const int64_t *hi);
-
-/* Explore the box (lo, hi) with variable j narrowed to [jlo, jhi]. */
-static void child(search *s, const lp *from, const int64_t *lo, const int64_t *hi, size_t j,
-                  int64_t jlo, int64_t jhi)
-{
-    size_t ns = s->ns;
-    int64_t *clo = xmalloc(sizeof(int64_t) * (2 * ns + 1)), *chi = clo + ns;
-    memcpy(clo, lo, sizeof(int64_t) * ns);
-    memcpy(chi, hi, sizeof(int64_t) * ns);
-    clo[j] = jlo;
-    chi[j] = jhi;
-    box(s, from, clo, chi);
-    free(clo);
-}
-
-/* Every integral point of the box, visited in halves, for when no relaxation is available. */
-static void split_blindly(search *s, const lp *from, int64_t *lo, int64_t *hi)
+/* Open one box: solve its relaxation, then prune it, hand over its point, or split it. */
+static void open_one(search *s, open_box *b)
 {
     ip_problem *ip = s->ip;
-    for (size_t j = 0; j < ip->n; j++) {
-        if (lo[j] < hi[j]) {
-            int64_t mid = lo[j] + (hi[j] - lo[j]) / 2;
-            child(s, from, lo, hi, j, lo[j], mid);
-            if (!s->stop && !s->limited)
-                child(s, from, lo, hi, j, mid + 1, hi[j]);
-            return;
-        }
-    }
-    if (ip->leaf(ip->ctx, lo, ip))
-        s->stop = 1;
-}
-
-static void box(search *s, const lp *from, const int64_t *lo_in, const int64_t *hi_in)
-{
-    ip_problem *ip = s->ip;
-    size_t ns = s->ns, nv = from->nv;
-    if (s->stop || s->limited)
-        return;
-    if (++ip->nodes > ip->node_limit) {
-        s->limited = 1;
-        return;
-    }
+    size_t ns = s->ns, nv = s->root.nv;
     lp cur;
-    lp_copy(&cur, from);
+    rebuild(&cur, s, b);
     double *blo = xmalloc(sizeof(double) * (3 * nv + cur.m + 1)), *bhi = blo + nv, *x = bhi + nv;
-    int64_t *lo = xmalloc(sizeof(int64_t) * (2 * ns + 1)), *hi = lo + ns;
-    memcpy(lo, lo_in, sizeof(int64_t) * ns);
-    memcpy(hi, hi_in, sizeof(int64_t) * ns);
+    int64_t *lo = b->lo, *hi = b->hi;
     for (size_t j = 0; j < nv; j++) {
         blo[j] = j < ns ? (double)lo[j] : 0;
         bhi[j] = j < ns ? (double)hi[j] : INFINITY;
     }
-
     int st = lp_solve(&cur, blo, bhi, x);
     double obj = 0;
     if (st == LP_OPTIMAL)
@@ -268,7 +341,18 @@ static void box(search *s, const lp *from, const int64_t *lo_in, const int64_t *
     if (st == LP_INFEASIBLE || (st == LP_OPTIMAL && prunable(ip, obj)))
         goto done;
     if (st == LP_UNKNOWN) {
-        split_blindly(s, &cur, lo, hi);
+        /* No relaxation: split the first open variable in halves, or hand over the point. */
+        size_t j = 0;
+        while (j < ip->n && lo[j] == hi[j])
+            j++;
+        if (j == ip->n) {
+            if (ip->leaf(ip->ctx, lo, ip))
+                s->stop = 1;
+        } else {
+            int64_t mid = lo[j] + (hi[j] - lo[j]) / 2;
+            push(s, b->key, &s->root, lo, hi, j, lo[j], mid);
+            push(s, b->key, &s->root, lo, hi, j, mid + 1, hi[j]);
+        }
         goto done;
     }
 
@@ -298,15 +382,14 @@ static void box(search *s, const lp *from, const int64_t *lo_in, const int64_t *
         }
     }
     if (frac < ip->n) {
-        /* Up first: rounding up keeps a covering feasible, so incumbents come early. */
+        /* The up branch is queued last so it opens first among equals: rounding up keeps a covering feasible. */
         double v = x[frac];
-        child(s, &cur, lo, hi, frac, (int64_t)ceil(v), hi[frac]);
-        if (!s->stop && !s->limited)
-            child(s, &cur, lo, hi, frac, lo[frac], (int64_t)floor(v));
+        push(s, obj, &cur, lo, hi, frac, lo[frac], (int64_t)floor(v));
+        push(s, obj, &cur, lo, hi, frac, (int64_t)ceil(v), hi[frac]);
         goto done;
     }
 
-    /* An integral relaxation: hand the point over, then search the rest of the
+    /* An integral relaxation: hand the point over, then queue the rest of the
      * box, which the point splits into disjoint boxes per variable: below it,
      * above it, or equal to it and on to the next variable. */
     int64_t *xi = xmalloc(sizeof(int64_t) * (ns + 1));
@@ -316,29 +399,40 @@ static void box(search *s, const lp *from, const int64_t *lo_in, const int64_t *
     }
     if (ip->leaf(ip->ctx, xi, ip))
         s->stop = 1;
-    for (size_t j = 0; j < ip->n && !s->stop && !s->limited && !prunable(ip, obj); j++) {
+    for (size_t j = 0; j < ip->n && !s->stop && !prunable(ip, obj); j++) {
         if (lo[j] == hi[j])
             continue;
         if (xi[j] > lo[j])
-            child(s, &cur, lo, hi, j, lo[j], xi[j] - 1);
-        if (xi[j] < hi[j] && !s->stop && !s->limited)
-            child(s, &cur, lo, hi, j, xi[j] + 1, hi[j]);
+            push(s, obj, &cur, lo, hi, j, lo[j], xi[j] - 1);
+        if (xi[j] < hi[j])
+            push(s, obj, &cur, lo, hi, j, xi[j] + 1, hi[j]);
         lo[j] = hi[j] = xi[j];
     }
     free(xi);
 
 done:
-    free(lo);
     free(blo);
     lp_free(&cur);
 }
 
 int solver_ip_solve(ip_problem *ip)
 {
-    search s = { ip, ip->n + ip->naux, 0, 0 };
-    lp root;
-    lp_init(&root, ip);
-    box(&s, &root, ip->lo, ip->hi);
-    lp_free(&root);
+    search s = { 0 };
+    s.ip = ip;
+    s.ns = ip->n + ip->naux;
+    lp_init(&s.root, ip);
+    push(&s, -INFINITY, &s.root, ip->lo, ip->hi, SIZE_MAX, 0, 0);
+    while (s.nheap) {
+        open_box *b = heap_pop(&s);
+        if (!s.stop && !s.limited && !prunable(ip, b->key)) {
+            if (++ip->nodes > ip->node_limit)
+                s.limited = 1;
+            else
+                open_one(&s, b);
+        }
+        free(b);
+    }
+    free(s.heap);
+    lp_free(&s.root);
     return s.limited ? -1 : s.stop ? 1 : 0;
 }

@@ -26,7 +26,7 @@
 #include "strbuf.h"
 
 #define NO_WAY (INT64_MAX / 4)   /* "cannot be covered" */
-#define PICK_NODE_LIMIT 5000000
+#define PICK_NODE_LIMIT 1000000
 
 /* Chassis kinds: distinct vectors of partial-class node counts, with how many such chassis remain. */
 typedef struct kinds {
@@ -305,6 +305,9 @@ long solver_pick_nodes(const pick_input *in, const int64_t *take, unsigned char 
     }
     if (k.too_large)
         result = -1;
+    for (size_t d = 0; d < dims && result >= 0; d++)
+        if (rem[d])
+            result = -2;   /* cannot happen: the scan keeps a completion within the minimum at every step */
     *search_nodes += k.search_nodes;
     free_kinds(&k);
     free(kind_of);

@@ -28,7 +28,7 @@
 
 #include "solver_int.h"
 
-#define SEARCH_NODE_LIMIT 20000000
+#define SEARCH_NODE_LIMIT 2000000   /* relaxations; real sites need tens to thousands */
 
 /* The exact sign of waste(x) - waste(y) for two weight-carrying count vectors over profiles. */
 static int waste_cmp_profiles(const pool_state *s, size_t p, size_t q)

@@ -138,3 +138,21 @@ tests_unit_test_slurmconf_SOURCES = tests/unit/test_slurmconf.c tests/unit/fake_
 tests_unit_test_slurmconf_CFLAGS = $(UNITCFLAGS)
 tests_unit_test_slurmconf_LDADD = $(UNITLIBS)
 endif
+
+# tided's reconcile loop: the per-node decision (pure) and the steps against recorded replies.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_decide
+TESTS += tests/unit/test_decide
+tests_unit_test_decide_SOURCES = tests/unit/test_decide.c helper/decide.c helper/decide.h
+tests_unit_test_decide_CFLAGS = $(UNITCFLAGS) -I$(top_srcdir)/helper
+tests_unit_test_decide_LDADD = $(UNITLIBS)
+endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_transition
+TESTS += tests/unit/test_transition
+tests_unit_test_transition_SOURCES = tests/unit/test_transition.c tests/unit/fake_http.c tests/unit/fake_http.h \
+	helper/transition.c helper/kpool.c helper/decide.c helper/slurm.c helper/journal.c helper/metrics.c
+tests_unit_test_transition_CFLAGS = $(UNITCFLAGS) -I$(top_srcdir)/helper -pthread
+tests_unit_test_transition_LDADD = $(UNITLIBS) $(SLURM_LDFLAGS) $(SLURM_LIBS) -lpthread
+endif

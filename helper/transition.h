@@ -1,0 +1,134 @@
+/*
+ * transition.h - the node state machine's steps, and the node table they act on.
+ *
+ * decide.c chooses a step per node; reconcile.c collects the nodes that take
+ * the same step in a pass and calls one function here per step with all of
+ * them, so that every step is batched: one BSS PUT per image, one SMD
+ * reservation and one PCS transition per batch; only the SMD group moves
+ * are per node (each must be able to lose its own race: 409).
+ *
+ * Every step checks the facts it was chosen on (decide.c did, from this
+ * pass's reads) and is idempotent: doing it twice changes nothing more.  A
+ * step that fails on a node marks the node failed (tided_node_fail); the
+ * next decision undoes the acquire.  Every mutation is journaled and counted
+ * in the metrics.
+ */
+#ifndef TIDED_TRANSITION_H
+#define TIDED_TRANSITION_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "decide.h"
+#include "slurm.h"
+#include "smd.h"
+#include "tided.h"
+
+typedef struct tided_kpool tided_kpool;
+
+/* One node tide manages: this pass's facts plus tided's memory of its transition. */
+typedef struct tided_node {
+    char *name;
+
+    /* ---- facts, refreshed every pass by reconcile.c ---- */
+    const tide_pool_conf *home;      /* its home pool (tide-home-<pool>), NULL when unknown */
+    const tide_pool_conf *pool;      /* the pool whose group holds it now, NULL when none */
+    tided_where where;
+    char *bss_image;                 /* tide.image= in BSS, NULL when none */
+    const tided_slurm_node *slurm;   /* NULL when Slurm does not know it */
+    const tided_slurm_job *job;      /* the job allocated to it, NULL when none */
+    const char *want_image;          /* what Slurm wants it to run (decide.c) */
+    int seen;                        /* managed in this pass */
+
+    /* ---- memory: the transition under way ---- */
+    tided_step step;                 /* the last step decided */
+    time_t step_since;
+    int acquiring;                   /* an acquire (or re-image) is under way */
+    time_t acquire_at;
+    char *image;                     /* the image this acquire boots */
+    long job_id;                     /* the job it is for (journal), 0 when unknown */
+    char *who;                       /* "uid 0 resume", "tided" */
+    int failed;                      /* the acquire failed: undo under way */
+    char *last_error;
+    int drained;                     /* Kubernetes drain finished */
+    time_t drain_at;
+    int boot_pending;                /* an acquire boot was issued, PCS has not answered */
+    int booted;                      /* an acquire boot succeeded */
+    time_t boot_at, boot_done_at;
+    int lease_booted;                /* 1 booted for Slurm this lease, 0 not, -1 unknown */
+    int home_power_pending, home_powered;
+    time_t home_power_at;
+    time_t leased_since;             /* in the Slurm pool since (0: not) */
+
+    /* ---- Kubernetes facts (home pool of Kind=kubernetes) ---- */
+    int k8s_known;                   /* looked at since the last change */
+    int k8s_marked, k8s_ready, k8s_new_boot;
+    long k8s_pods;                   /* pods on it at the last look (pricing), -1 unknown */
+    time_t k8s_pods_at;
+
+    /* ---- strikes ---- */
+    int strikes;                     /* consecutive failed acquires */
+    int quarantined;                 /* drained by tide after QuarantineAfter strikes */
+
+    /* ---- the last request about it (a hint) ---- */
+    tided_want hint_want;
+    int has_hint;
+    char *hint_image;                /* the features of the request, NULL when none */
+    long hint_job;
+    unsigned hint_uid;
+    time_t hint_at;
+
+    /* ---- what tide last told Slurm (not to repeat itself) ---- */
+    unsigned long weight_set;        /* 0: never set */
+} tided_node;
+
+/* A PCS transition in flight: the acquire boots of one pass, or the release power steps. */
+typedef struct tided_boot {
+    char *id;                        /* PCS transition id */
+    char *operation;                 /* "init" or "off" */
+    int   release;                   /* a release power step, not an acquire boot */
+    char **nodes; size_t n;
+    tide_reservations res;           /* our SMD reservation (deputy keys) */
+    time_t started;
+    struct tided_boot *next;
+} tided_boot;
+
+/* Everything one pass works with. */
+typedef struct tided_run {
+    tided *d;
+    tided_node **nodes;  size_t nnodes;   /* sorted by name */
+    tided_boot *boots;                    /* in flight */
+    tided_kpool *kpools; size_t nkpools;  /* one per Kind=kubernetes pool */
+    const char *slurm_group;              /* the Slurm pool's SMD group */
+    time_t now;
+    int boot_timeout;                     /* BootTimeout= */
+} tided_run;
+
+tided_node *tided_node_new(const char *name);
+void tided_node_free(tided_node *n);
+tided_node *tided_node_find(const tided_run *r, const char *name);
+
+/* Label of the SMD group that records a node's home pool. */
+char *tided_home_group(const tide_pool_conf *pool);
+#define TIDED_HOME_GROUP_PREFIX "tide-home-"
+
+/* Journal and metrics for one step of one node (seconds < 0: no duration). */
+void tided_record(tided_run *r, tided_node *n, const char *step, const char *from, const char *to,
+                  double seconds, const char *result, const char *error);
+/* Give up the acquire: remember the error, count a strike when asked, journal it. */
+void tided_node_fail(tided_run *r, tided_node *n, const char *step, const char *error, int strike);
+/* The acquire (or the undo) is over: forget its progress. */
+void tided_node_reset(tided_node *n);
+
+/* ---- steps (each takes the nodes that take it in this pass) ---- */
+void tided_step_claim(tided_run *r, tided_node **nodes, size_t n);
+void tided_step_image(tided_run *r, tided_node **nodes, size_t n, int home);
+void tided_step_boot(tided_run *r, tided_node **nodes, size_t n, int home);
+void tided_step_home_group(tided_run *r, tided_node **nodes, size_t n);
+void tided_step_verify(tided_run *r, tided_node **nodes, size_t n);
+void tided_step_slurm(tided_run *r, tided_node **nodes, size_t n, tided_step step);
+/* Look at the PCS transitions in flight (one GET each) and settle the finished ones. */
+void tided_boots_poll(tided_run *r);
+void tided_boots_free(tided_boot *b);
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * upkeep.h - what tided keeps in line in Slurm for the nodes that are home
+ * (POWERED_DOWN), once per pass, writing only what differs:
+ *
+ *   Weight          = the node's pull cost (decide.c: tided_price), so that
+ *                     Slurm takes the cheapest nodes first where it honours
+ *                     weights (23.02+; 22.05 ignores them for powered-down
+ *                     nodes, `tide slurm-conf` orders the node lines instead);
+ *   ActiveFeatures  = its static features + the image BSS would boot it in, so a
+ *                     job never runs on an image the node does not have (the
+ *                     22.05 trap of never-booted CLOUD nodes);
+ *   MaxBorrow       = when a Kubernetes pool has lent all it may, its other
+ *                     nodes are drained "tide: pool P at MaxBorrow", and
+ *                     undrained when some come back;
+ *   quarantine      = a quarantine drain an admin removed resets the strikes.
+ */
+#ifndef TIDED_UPKEEP_H
+#define TIDED_UPKEEP_H
+
+#include <stddef.h>
+
+#include "transition.h"
+
+void tided_upkeep(tided_run *r, const char *const *images, size_t nimages);
+
+#define TIDED_QUARANTINE_REASON TIDED_SLURM_REASON_PREFIX " quarantined"
+
+#endif

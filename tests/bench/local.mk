@@ -1,0 +1,7 @@
+# tests/bench/: pool solver benchmarks.  `tests/bench/run` builds them and prints the figures.
+noinst_PROGRAMS += tests/bench/bench_solver
+tests_bench_bench_solver_SOURCES = tests/bench/bench_solver.c \
+	tests/bench/gen_inventory.c tests/bench/gen_inventory.h \
+	tests/bench/baseline_greedy.c tests/bench/baseline_greedy.h
+tests_bench_bench_solver_LDADD = $(LDADD)
+EXTRA_DIST += tests/bench/run

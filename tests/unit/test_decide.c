@@ -1,0 +1,493 @@
+/* test_decide.c - the per-node decision of tided (helper/decide.c): goals, steps, images, prices. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "decide.h"
+
+static const char *const images[] = { "rocky9", "sles15", "k8s" };
+#define NIMAGES 3
+#define NOW 100000
+
+/* A powered-down free-pool node at home, BSS in rocky9: the quiet case. */
+static tided_facts home_free(void)
+{
+    tided_facts f;
+    memset(&f, 0, sizeof(f));
+    f.slurm_known = 1;
+    f.powered_down = 1;
+    f.idle = 1;
+    f.active_image = "rocky9";
+    f.want_image = "rocky9";
+    f.where = TIDED_AT_HOME;
+    f.have_home = 1;
+    f.home_power_off = 1;
+    f.bss_image = "rocky9";
+    f.lease_booted = 0;
+    f.now = NOW;
+    f.register_timeout = 300;
+    return f;
+}
+
+static tided_facts home_k8s(void)
+{
+    tided_facts f = home_free();
+    f.home_kubernetes = 1;
+    f.home_image = "k8s";
+    f.home_power_off = 0;
+    f.bss_image = "k8s";
+    f.active_image = NULL;
+    return f;
+}
+
+static void expect(const tided_facts *f, tided_goal goal, tided_step step)
+{
+    tided_decision d = tided_decide(f);
+    if (d.goal != goal || d.step != step)
+        fail_msg("decided goal %d step %s (%s), expected goal %d step %s", d.goal, tided_step_name(d.step),
+                 d.why, goal, tided_step_name(step));
+}
+
+/* ---- goals ------------------------------------------------------------------------ */
+
+static void goal_from_slurm_state(void **state)
+{
+    (void)state;
+    tided_facts f = home_free();
+    assert_int_equal(tided_goal_of(&f), TIDED_GOAL_HOME);
+    f.powered_down = 0;
+    f.powering_up = 1;
+    assert_int_equal(tided_goal_of(&f), TIDED_GOAL_ACQUIRE);
+    f.powering_up = 0;
+    f.reboot_issued = 1;
+    assert_int_equal(tided_goal_of(&f), TIDED_GOAL_ACQUIRE);
+    f.reboot_issued = 0;
+    assert_int_equal(tided_goal_of(&f), TIDED_GOAL_SLURM);
+    f.powering_down = 1;
+    assert_int_equal(tided_goal_of(&f), TIDED_GOAL_HOME);
+    /* POWERING_UP wins over a POWERED_DOWN still shown during the transition. */
+    f.powered_down = 1;
+    f.powering_up = 1;
+    f.powering_down = 0;
+    assert_int_equal(tided_goal_of(&f), TIDED_GOAL_ACQUIRE);
+    f.slurm_known = 0;
+    assert_int_equal(tided_goal_of(&f), TIDED_GOAL_NONE);
+    expect(&f, TIDED_GOAL_NONE, TIDED_STEP_NONE);
+}
+
+static void quiet_node_at_home_does_nothing(void **state)
+{
+    (void)state;
+    tided_facts f = home_free();
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_NONE);
+    f = home_k8s();
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_NONE);
+}
+
+/* ---- acquire ---------------------------------------------------------------------- */
+
+static void acquire_from_free_pool_in_order(void **state)
+{
+    (void)state;
+    tided_facts f = home_free();
+    f.powered_down = 0;
+    f.powering_up = 1;
+    f.want_image = "sles15";
+    expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_CLAIM);
+    f.where = TIDED_AT_SLURM;
+    f.acquiring = 1;
+    expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_IMAGE);   /* a free node is not drained */
+    f.bss_image = "sles15";
+    expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_BOOT);
+    f.boot_pending = 1;
+    expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_WAIT);
+    f.boot_pending = 0;
+    f.booted = 1;
+    f.boot_done_at = NOW - 10;
+    expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_WAIT);   /* waiting for slurmd */
+    /* slurmd registered: POWERING_UP gone, ActiveFeatures show the image */
+    f.powering_up = 0;
+    f.active_image = "sles15";
+    expect(&f, TIDED_GOAL_SLURM, TIDED_STEP_VERIFY);
+}
+
+static void acquire_same_image_still_boots(void **state)
+{
+    (void)state;
+    /* BSS already names the image: no PUT, but the node must boot for slurmd to register. */
+    tided_facts f = home_free();
+    f.powered_down = 0;
+    f.powering_up = 1;
+    f.where = TIDED_AT_SLURM;
+    f.acquiring = 1;
+    expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_BOOT);
+}
+
+static void acquire_from_kubernetes_drains_first(void **state)
+{
+    (void)state;
+    tided_facts f = home_k8s();
+    f.powered_down = 0;
+    f.powering_up = 1;
+    expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_CLAIM);
+    f.where = TIDED_AT_SLURM;
+    f.acquiring = 1;
+    expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_DRAIN);
+    f.drained = 1;
+    expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_IMAGE);
+    f.bss_image = "rocky9";
+    expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_BOOT);
+}
+
+static void acquire_fails_when_someone_else_holds_it(void **state)
+{
+    (void)state;
+    tided_facts f = home_free();
+    f.powered_down = 0;
+    f.powering_up = 1;
+    f.where = TIDED_AT_OTHER;
+    tided_decision d = tided_decide(&f);
+    assert_int_equal(d.step, TIDED_STEP_FAIL);
+    assert_int_equal(d.strike, 0);   /* a lost race is not the node's fault */
+    /* In no pool at all (a claim stopped half-way): claim it again. */
+    f.where = TIDED_AT_NONE;
+    expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_CLAIM);
+    f.have_home = 0;
+    expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_FAIL);
+}
+
+static void acquire_without_image_fails(void **state)
+{
+    (void)state;
+    tided_facts f = home_free();
+    f.powered_down = 0;
+    f.powering_up = 1;
+    f.where = TIDED_AT_SLURM;
+    f.want_image = NULL;
+    expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_FAIL);
+}
+
+static void registration_timeout_is_a_strike(void **state)
+{
+    (void)state;
+    tided_facts f = home_free();
+    f.powered_down = 0;
+    f.powering_up = 1;
+    f.where = TIDED_AT_SLURM;
+    f.acquiring = 1;
+    f.booted = 1;
+    f.boot_done_at = NOW - 301;
+    tided_decision d = tided_decide(&f);
+    assert_int_equal(d.step, TIDED_STEP_FAIL);
+    assert_int_equal(d.strike, 1);
+}
+
+static void wrong_image_fails_the_node(void **state)
+{
+    (void)state;
+    tided_facts f = home_free();
+    f.powered_down = 0;
+    f.where = TIDED_AT_SLURM;
+    f.acquiring = 1;
+    f.booted = 1;
+    f.want_image = "sles15";
+    f.active_image = "rocky9";
+    tided_decision d = tided_decide(&f);
+    assert_int_equal(d.goal, TIDED_GOAL_SLURM);
+    assert_int_equal(d.step, TIDED_STEP_FAIL);
+    assert_int_equal(d.strike, 1);
+}
+
+static void failed_acquire_is_undone_in_slurm_first(void **state)
+{
+    (void)state;
+    tided_facts f = home_free();
+    f.powered_down = 0;
+    f.powering_up = 1;
+    f.where = TIDED_AT_SLURM;
+    f.acquiring = 1;
+    f.failed = 1;
+    expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_SLURM_DOWN);
+    /* Slurm took the request (POWER_DOWN shown, not yet POWERING_DOWN): do not ask again. */
+    f.powering_up = 0;
+    f.power_down_asked = 1;
+    expect(&f, TIDED_GOAL_SLURM, TIDED_STEP_WAIT);
+    /* Registered with a wrong image and failed: power it down too. */
+    f.power_down_asked = 0;
+    expect(&f, TIDED_GOAL_SLURM, TIDED_STEP_SLURM_DOWN);
+    /* Then Slurm powers it down: the release steps take over. */
+    f.powering_down = 1;
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_HOME_GROUP);   /* never booted: no power step */
+}
+
+static void reimage_of_a_running_node(void **state)
+{
+    (void)state;
+    /* Power saving on: a feature switch of an up node arrives as POWERING_UP with the node in Slurm. */
+    tided_facts f = home_free();
+    f.powered_down = 0;
+    f.powering_up = 1;
+    f.where = TIDED_AT_SLURM;
+    f.want_image = "sles15";
+    f.active_image = "rocky9";
+    expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_IMAGE);
+}
+
+/* ---- release ---------------------------------------------------------------------- */
+
+static void release_free_node(void **state)
+{
+    (void)state;
+    tided_facts f = home_free();
+    f.where = TIDED_AT_SLURM;
+    f.lease_booted = 1;
+    f.bss_image = "sles15";
+    /* No HomeImage: BSS is left as it is, the node is powered off. */
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_HOME_POWER);
+    f.home_power_pending = 1;
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_WAIT);
+    f.home_power_pending = 0;
+    f.home_powered = 1;
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_HOME_GROUP);
+    f.where = TIDED_AT_HOME;
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_NONE);
+}
+
+static void release_after_restart_powers_once(void **state)
+{
+    (void)state;
+    tided_facts f = home_free();
+    f.where = TIDED_AT_SLURM;
+    f.lease_booted = -1;   /* unknown: tided restarted */
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_HOME_POWER);
+}
+
+static void release_waits_for_a_boot_in_flight(void **state)
+{
+    (void)state;
+    tided_facts f = home_free();
+    f.where = TIDED_AT_SLURM;
+    f.boot_pending = 1;
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_WAIT);
+}
+
+static void release_kubernetes_node(void **state)
+{
+    (void)state;
+    tided_facts f = home_k8s();
+    f.where = TIDED_AT_SLURM;
+    f.bss_image = "rocky9";
+    f.lease_booted = 1;
+    f.k8s_marked = 1;
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_HOME_IMAGE);
+    f.bss_image = "k8s";
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_HOME_POWER);
+    f.home_powered = 1;
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_HOME_GROUP);
+    f.where = TIDED_AT_HOME;
+    /* Home: not Ready yet */
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_WAIT);
+    /* Ready, but still the boot it had when tide claimed it although tide booted it: wait. */
+    f.k8s_ready = 1;
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_WAIT);
+    f.k8s_new_boot = 1;
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_K8S_RETURN);
+    f.k8s_marked = 0;
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_NONE);
+}
+
+static void drain_given_up_returns_without_new_boot(void **state)
+{
+    (void)state;
+    /* The drain failed before any boot: the node never left Kubernetes. */
+    tided_facts f = home_k8s();
+    f.k8s_marked = 1;
+    f.k8s_ready = 1;
+    f.lease_booted = 0;
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_K8S_RETURN);
+    /* After a restart tide does not know: Ready is enough once the node is home. */
+    f.lease_booted = -1;
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_K8S_RETURN);
+}
+
+static void resume_timeout_down_is_resumed_at_home(void **state)
+{
+    (void)state;
+    tided_facts f = home_free();
+    f.down = 1;
+    f.resume_timeout_down = 1;
+    tided_decision d = tided_decide(&f);
+    assert_int_equal(d.step, TIDED_STEP_SLURM_RESUME);
+    assert_int_equal(d.strike, 1);
+    /* Not before it is home. */
+    f.where = TIDED_AT_SLURM;
+    f.lease_booted = 1;
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_HOME_POWER);
+}
+
+static void half_moved_node_goes_home(void **state)
+{
+    (void)state;
+    tided_facts f = home_free();
+    f.where = TIDED_AT_NONE;
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_HOME_GROUP);
+    f.where = TIDED_AT_OTHER;
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_NONE);   /* someone else's now */
+}
+
+/* ---- Slurm runs it ------------------------------------------------------------------- */
+
+static void running_node_is_left_alone(void **state)
+{
+    (void)state;
+    tided_facts f = home_free();
+    f.powered_down = 0;
+    f.where = TIDED_AT_SLURM;
+    expect(&f, TIDED_GOAL_SLURM, TIDED_STEP_NONE);
+    f.release_asked = 1;
+    f.idle = 0;
+    expect(&f, TIDED_GOAL_SLURM, TIDED_STEP_NONE);   /* jobs on it: not now */
+    f.idle = 1;
+    expect(&f, TIDED_GOAL_SLURM, TIDED_STEP_SLURM_IDLE_DOWN);
+}
+
+static void slurm_runs_a_node_outside_the_pool(void **state)
+{
+    (void)state;
+    tided_facts f = home_free();
+    f.powered_down = 0;
+    expect(&f, TIDED_GOAL_SLURM, TIDED_STEP_SLURM_IDLE_DOWN);
+    f.idle = 0;
+    expect(&f, TIDED_GOAL_SLURM, TIDED_STEP_NONE);
+}
+
+static void step_names(void **state)
+{
+    (void)state;
+    for (int s = 0; s < TIDED_STEP_COUNT; s++)
+        assert_non_null(tided_step_name((tided_step)s));
+    assert_string_equal(tided_step_name(TIDED_STEP_CLAIM), "claim");
+    assert_string_equal(tided_step_name(TIDED_STEP_K8S_RETURN), "k8s-return");
+    assert_string_equal(tided_step_name(TIDED_STEP_COUNT), "?");
+}
+
+/* ---- images -------------------------------------------------------------------------- */
+
+#define FEAT "epyc7713,a100,mem512g,rocky9,sles15,rocky9,sles15"
+
+static void image_from_request_first(void **state)
+{
+    (void)state;
+    /* 22.05 gives ResumeProgram the whole constraint with & written as , */
+    assert_string_equal(tided_want_image("sles15,a100", "a100&rocky9", FEAT, "rocky9", "rocky9", images, NIMAGES),
+                        "sles15");
+    assert_string_equal(tided_want_image("sles15", NULL, FEAT, NULL, "rocky9", images, NIMAGES), "sles15");
+}
+
+static void image_from_job_constraint(void **state)
+{
+    (void)state;
+    assert_string_equal(tided_want_image(NULL, "a100&sles15", FEAT, "rocky9", "rocky9", images, NIMAGES), "sles15");
+    /* An OR: the active image when it will do, else the first that makes the node match. */
+    assert_string_equal(tided_want_image(NULL, "sles15|rocky9", FEAT, "rocky9", "rocky9", images, NIMAGES), "rocky9");
+    assert_string_equal(tided_want_image(NULL, "sles15|rocky9", FEAT, NULL, "rocky9", images, NIMAGES), "rocky9");
+    assert_string_equal(tided_want_image(NULL, "(a100&sles15)|mi200", FEAT, "rocky9", "rocky9", images, NIMAGES),
+                        "sles15");
+    /* An image the node does not offer is not chosen. */
+    assert_string_equal(tided_want_image(NULL, "k8s", FEAT, "rocky9", "rocky9", images, NIMAGES), "rocky9");
+    /* Brackets and counts. */
+    assert_string_equal(tided_want_image(NULL, "[sles15*2&a100*1]", FEAT, NULL, "rocky9", images, NIMAGES),
+                        "sles15");
+}
+
+static void image_falls_back_to_active_then_default(void **state)
+{
+    (void)state;
+    assert_string_equal(tided_want_image(NULL, "a100", FEAT, "sles15", "rocky9", images, NIMAGES), "sles15");
+    assert_string_equal(tided_want_image(NULL, "", FEAT, NULL, "rocky9", images, NIMAGES), "rocky9");
+    assert_null(tided_want_image(NULL, NULL, FEAT, NULL, NULL, images, NIMAGES));
+    /* A word that only contains an image name is not that image. */
+    assert_null(tided_image_in("rocky9x,xsles15", images, NIMAGES));
+    assert_string_equal(tided_image_in("a100,sles15,rocky9", images, NIMAGES), "sles15");
+    assert_null(tided_image_in(NULL, images, NIMAGES));
+}
+
+/* ---- prices, features, MaxBorrow ----------------------------------------------------------- */
+
+static void prices(void **state)
+{
+    (void)state;
+    assert_int_equal(tided_price(1, 0, 0, 0), 1);
+    assert_int_equal(tided_price(1, 0, 1, 0), 2);
+    assert_int_equal(tided_price(20, 3, 1, 0), 24);
+    assert_int_equal(tided_price(0, 0, 0, 0), 1);      /* never 0 */
+    assert_int_equal(tided_price(20, -1, 0, 0), 20);   /* pods unknown */
+    assert_int_equal(tided_price(1, 0, 0, 1), TIDED_PRICE_MAX);
+    assert_true(tided_price(2000000, 0, 0, 0) < TIDED_PRICE_MAX);   /* a quarantined node stays the dearest */
+}
+
+static void active_features(void **state)
+{
+    (void)state;
+    char *a = tided_active_features(FEAT, "sles15", images, NIMAGES);
+    assert_string_equal(a, "epyc7713,a100,mem512g,sles15");
+    free(a);
+    a = tided_active_features(FEAT, "k8s", images, NIMAGES);   /* not a Slurm image of this node */
+    assert_string_equal(a, "epyc7713,a100,mem512g");
+    free(a);
+    a = tided_active_features("", NULL, images, NIMAGES);
+    assert_string_equal(a, "");
+    free(a);
+    assert_true(tided_features_equal("a100,rocky9,epyc7713", "rocky9,epyc7713,a100,a100"));
+    assert_false(tided_features_equal("a100,rocky9", "a100,rocky9,sles15"));
+    assert_false(tided_features_equal("a100,sles15", "a100"));
+    assert_true(tided_features_equal("", ""));
+}
+
+static void max_borrow(void **state)
+{
+    (void)state;
+    assert_int_equal(tided_max_borrow(50, 1, 10), 5);
+    assert_int_equal(tided_max_borrow(50, 1, 3), 1);
+    assert_int_equal(tided_max_borrow(0, 1, 10), -1);   /* 0%: no limit, as 0 */
+    assert_int_equal(tided_max_borrow(4, 0, 10), 4);
+    assert_int_equal(tided_max_borrow(0, 0, 10), -1);   /* unset: no limit */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(goal_from_slurm_state),
+        cmocka_unit_test(quiet_node_at_home_does_nothing),
+        cmocka_unit_test(acquire_from_free_pool_in_order),
+        cmocka_unit_test(acquire_same_image_still_boots),
+        cmocka_unit_test(acquire_from_kubernetes_drains_first),
+        cmocka_unit_test(acquire_fails_when_someone_else_holds_it),
+        cmocka_unit_test(acquire_without_image_fails),
+        cmocka_unit_test(registration_timeout_is_a_strike),
+        cmocka_unit_test(wrong_image_fails_the_node),
+        cmocka_unit_test(failed_acquire_is_undone_in_slurm_first),
+        cmocka_unit_test(reimage_of_a_running_node),
+        cmocka_unit_test(release_free_node),
+        cmocka_unit_test(release_after_restart_powers_once),
+        cmocka_unit_test(release_waits_for_a_boot_in_flight),
+        cmocka_unit_test(release_kubernetes_node),
+        cmocka_unit_test(drain_given_up_returns_without_new_boot),
+        cmocka_unit_test(resume_timeout_down_is_resumed_at_home),
+        cmocka_unit_test(half_moved_node_goes_home),
+        cmocka_unit_test(running_node_is_left_alone),
+        cmocka_unit_test(slurm_runs_a_node_outside_the_pool),
+        cmocka_unit_test(step_names),
+        cmocka_unit_test(image_from_request_first),
+        cmocka_unit_test(image_from_job_constraint),
+        cmocka_unit_test(image_falls_back_to_active_then_default),
+        cmocka_unit_test(prices),
+        cmocka_unit_test(active_features),
+        cmocka_unit_test(max_borrow),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
