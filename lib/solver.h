@@ -40,8 +40,9 @@
  *   interchangeable for a) to c); so are nodes whose supply of requested
  *   types is the same and whose waste contribution is exactly equal.  The
  *   search runs over how many nodes of each such group to take: an exact
- *   branch and bound over integer counts, bounded by linear programming
- *   relaxations (a dual simplex) that prune only with a safety margin far
+ *   best-first branch and bound over integer counts, bounded by linear
+ *   programming relaxations (a dual simplex, with exact integer roundings of
+ *   the covering rows as cuts) that prune only with a safety margin far
  *   above the rounding error, and that enumerates every count vector whose
  *   waste and moves tie with the best.  Inside a group, members of T are
  *   taken before other nodes (any other split moves more nodes).

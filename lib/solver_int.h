@@ -105,10 +105,12 @@ int solver_exact_sign(const int64_t *num, const int64_t *den, size_t n);
  *   minimise  sum c_j x_j  (c_j >= 0)
  *   subject to sum_j a[i][j] x_j >= b[i]  for every row i,
  *              lo_j <= x_j <= hi_j,  x_0 .. x_{n-1} integer, the naux others continuous.
- * Branch and bound keeps every box whose relaxation is at most cutoff (plus a
- * margin tol far above rounding error) and hands each integral point it meets
- * to leaf(), which checks it exactly and may lower cutoff.  Boxes are
- * disjoint, so no point is handed over twice.
+ * Branch and bound (lowest bound first) keeps every box whose relaxation is
+ * at most cutoff (plus a margin tol far above rounding error) and hands each
+ * integral point it meets to leaf(), which checks it exactly and may lower
+ * cutoff.  Boxes are disjoint, so no point is handed over twice.  Variables
+ * must have lo >= 0; rows with non-negative integer coefficients on the
+ * integer variables only are strengthened with exact integer roundings.
  */
 typedef struct ip_problem ip_problem;
 struct ip_problem {

@@ -16,7 +16,10 @@
  * one that agrees before h and skips it.  The scan therefore walks chassis in
  * order and uses each one iff the rest can still be covered within the
  * minimum; inside a used chassis, taking a node of a class that still needs
- * some never hurts, so its first such nodes are taken.
+ * some never hurts, so its first such nodes are taken.  The scan keeps one
+ * cover of what is still needed (a witness): a chassis of a kind the witness
+ * uses can be used without a search, and a kind refused stays refused until
+ * the scan uses or takes something.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -39,8 +42,8 @@ typedef struct kinds {
     int       too_large;
 } kinds;
 
-/* Fewest chassis covering need[d] of dimension d alone, largest first. */
-static int64_t greedy(const kinds *k, size_t d, int64_t need)
+/* Fewest chassis covering need[d] of dimension d alone, largest first; adds the chassis it uses to witness. */
+static int64_t greedy(const kinds *k, size_t d, int64_t need, int64_t *witness)
 {
     int64_t used = 0;
     for (size_t i = 0; i < k->norder[d] && need > 0; i++) {
@@ -48,13 +51,11 @@ static int64_t greedy(const kinds *k, size_t d, int64_t need)
         int64_t c = k->count[t], v = k->vec[t * k->dims + d];
         if (!c)
             continue;
-        if (c * v >= need) {
-            used += (need + v - 1) / v;
-            need = 0;
-        } else {
-            used += c;
-            need -= c * v;
-        }
+        int64_t take = c * v >= need ? (need + v - 1) / v : c;
+        used += take;
+        need -= take * v;
+        if (witness)
+            witness[t] += take;
     }
     return need > 0 ? NO_WAY : used;
 }
@@ -66,6 +67,7 @@ typedef struct cover {
     const int64_t *need;
     size_t         nvars, nrows;
     int64_t        best;
+    int64_t       *best_y;     /* the best cover found, per variable */
     int            first;      /* stop at the first cover within the cutoff */
 } cover;
 
@@ -84,20 +86,26 @@ static int cover_leaf(void *ctx, const int64_t *y, ip_problem *ip)
         total += y[v];
     if (total < cv->best) {
         cv->best = total;
+        memcpy(cv->best_y, y, sizeof(int64_t) * cv->nvars);
         ip->cutoff = (double)total - 1;
     }
     return cv->first;
 }
 
-/* The fewest chassis ahead of the scan covering need; a value > limit when more than limit are needed. */
-static int64_t fewest_chassis(kinds *k, const int64_t *need, int64_t limit, int first)
+/*
+ * The fewest chassis ahead of the scan covering need; a value > limit when
+ * more than limit are needed.  When it answers within limit, witness (one
+ * count per kind) holds such a cover.  first: any cover within limit will do.
+ */
+static int64_t fewest_chassis(kinds *k, const int64_t *need, int64_t limit, int first, int64_t *witness)
 {
     size_t nrows = 0, single = 0;
     int64_t lower = 0;
+    memset(witness, 0, sizeof(int64_t) * (k->n + 1));
     for (size_t d = 0; d < k->dims; d++) {
         if (need[d] <= 0)
             continue;
-        int64_t g = greedy(k, d, need[d]);
+        int64_t g = greedy(k, d, need[d], NULL);
         if (g > lower)
             lower = g;
         nrows++;
@@ -106,7 +114,7 @@ static int64_t fewest_chassis(kinds *k, const int64_t *need, int64_t limit, int 
     if (!nrows)
         return 0;
     if (nrows == 1 || lower > limit)
-        return nrows == 1 ? greedy(k, single, need[single]) : lower;
+        return nrows == 1 ? greedy(k, single, need[single], witness) : lower;
 
     /* Do the kinds in play each hold nodes of one needy dimension only?  Then the greedies add up. */
     int pure = 1;
@@ -122,7 +130,7 @@ static int64_t fewest_chassis(kinds *k, const int64_t *need, int64_t limit, int 
         int64_t sum = 0;
         for (size_t d = 0; d < k->dims; d++)
             if (need[d] > 0)
-                sum += greedy(k, d, need[d]);
+                sum += greedy(k, d, need[d], witness);
         return sum;
     }
 
@@ -139,24 +147,30 @@ static int64_t fewest_chassis(kinds *k, const int64_t *need, int64_t limit, int 
         if (k->count[t] && useful)
             var_kind[nvars++] = t;
     }
-    double *a = xcalloc(nrows * nvars + 1, sizeof(double)), *b = xmalloc(sizeof(double) * nrows);
+    /* One more row: any cover takes at least as many chassis as the best one-dimension greedy. */
+    double *a = xcalloc((nrows + 1) * nvars + 1, sizeof(double)), *b = xmalloc(sizeof(double) * (nrows + 1));
     double *c = xmalloc(sizeof(double) * (nvars + 1));
-    int64_t *lo = xcalloc(2 * nvars + 1, sizeof(int64_t)), *hi = lo + nvars;
+    int64_t *lo = xcalloc(3 * nvars + 1, sizeof(int64_t)), *hi = lo + nvars, *best_y = hi + nvars;
     for (size_t r = 0; r < nrows; r++) {
         b[r] = (double)need[rows[r]];
         for (size_t v = 0; v < nvars; v++)
             a[r * nvars + v] = k->vec[var_kind[v] * k->dims + rows[r]];
     }
+    for (size_t v = 0; v < nvars; v++)
+        a[nrows * nvars + v] = 1;
+    b[nrows] = (double)lower;
     for (size_t v = 0; v < nvars; v++) {
         c[v] = 1;
         hi[v] = k->count[var_kind[v]];
     }
-    cover cv = { k, var_kind, rows, need, nvars, nrows, NO_WAY, first };
-    ip_problem ip = { nvars, 0, nrows, a, b, c, lo, hi, limit < NO_WAY ? (double)limit : INFINITY,
+    cover cv = { k, var_kind, rows, need, nvars, nrows, NO_WAY, best_y, first };
+    ip_problem ip = { nvars, 0, nrows + 1, a, b, c, lo, hi, limit < NO_WAY ? (double)limit : INFINITY,
                       1e-6, cover_leaf, &cv, 0, PICK_NODE_LIMIT };
     if (solver_ip_solve(&ip) < 0)
         k->too_large = 1;
     k->search_nodes += ip.nodes;
+    for (size_t v = 0; v < nvars && cv.best < NO_WAY; v++)
+        witness[var_kind[v]] = best_y[v];
     free(rows);
     free(var_kind);
     free(a);
@@ -275,7 +289,12 @@ long solver_pick_nodes(const pick_input *in, const int64_t *take, unsigned char 
     build_kinds(&k, dims, mvec, forced, nh, kind_of);
     for (size_t d = 0; d < dims; d++)
         need[d] = rem[d] - capf[d];
-    int64_t budget = fewest_chassis(&k, need, NO_WAY, 0);
+    /* witness: a cover of what is still needed by chassis ahead, within budget.  A chassis of a kind
+     * it uses can be used at once; other kinds need a search, whose "no" holds until something is
+     * used or taken (then "version" moves on). */
+    int64_t *witness = xcalloc(k.n + 1, sizeof(int64_t)), *trial = xcalloc(k.n + 1, sizeof(int64_t));
+    size_t *refused_at = xcalloc(k.n + 1, sizeof(size_t)), version = 1;
+    int64_t budget = fewest_chassis(&k, need, NO_WAY, 0, witness);
     long result = nforced + (long)budget;
 
     for (size_t h = 0; h < nh && !k.too_large; h++) {
@@ -285,24 +304,46 @@ long solver_pick_nodes(const pick_input *in, const int64_t *take, unsigned char 
             for (size_t d = 0; d < dims; d++)
                 capf[d] -= mh[d];
         } else if (kind_of[h] != SIZE_MAX) {
-            k.count[kind_of[h]]--;
+            size_t t = kind_of[h];
+            k.count[t]--;
             int64_t gain = 0;
             for (size_t d = 0; d < dims; d++) {
-                int64_t t = rem[d] < (int64_t)mh[d] ? rem[d] : (int64_t)mh[d];
-                gain += t;
-                need[d] = rem[d] - t - capf[d];
+                int64_t got = rem[d] < (int64_t)mh[d] ? rem[d] : (int64_t)mh[d];
+                gain += got;
+                need[d] = rem[d] - got - capf[d];
             }
-            use = gain > 0 && budget > 0 && fewest_chassis(&k, need, budget - 1, 1) <= budget - 1;
+            if (gain > 0 && budget > 0 && witness[t] > 0) {
+                use = 1;
+                witness[t]--;
+            } else if (gain > 0 && budget > 0 && refused_at[t] != version) {
+                use = fewest_chassis(&k, need, budget - 1, 1, trial) <= budget - 1;
+                if (use) {
+                    int64_t *swap = witness;
+                    witness = trial;
+                    trial = swap;
+                } else {
+                    refused_at[t] = version;
+                }
+            }
+            /* A kind skipped here is no use to what is still needed: the witness can do without it. */
+            if (!use && witness[t] > k.count[t])
+                witness[t] = k.count[t];
             budget -= use;
         }
+        int took = 0;
         for (size_t pos = start[h]; use && pos < start[h + 1]; pos++) {
             long d = dim[in->cls[pos]];
             if (d >= 0 && rem[d] > 0) {
                 chosen[pos] = 1;
                 rem[d]--;
+                took = 1;
             }
         }
+        version += took;
     }
+    free(witness);
+    free(trial);
+    free(refused_at);
     if (k.too_large)
         result = -1;
     for (size_t d = 0; d < dims && result >= 0; d++)

@@ -323,6 +323,12 @@ static void resume_timeout_down_is_resumed_at_home(void **state)
     tided_decision d = tided_decide(&f);
     assert_int_equal(d.step, TIDED_STEP_SLURM_RESUME);
     assert_int_equal(d.strike, 1);
+    /* Slurm pinged a node tide had powered off and set it DOWN: no strike. */
+    f.resume_timeout_down = 0;
+    f.not_responding_down = 1;
+    d = tided_decide(&f);
+    assert_int_equal(d.step, TIDED_STEP_SLURM_RESUME);
+    assert_int_equal(d.strike, 0);
     /* Not before it is home. */
     f.where = TIDED_AT_SLURM;
     f.lease_booted = 1;

@@ -246,7 +246,7 @@ static void boot_is_one_reservation_and_one_transition(void **state)
     json_object *sent = json_tokener_parse(res->sent_body);
     assert_string_equal(tide_json_str(sent, "ProcessingModel"), "flexible");
     assert_int_equal(json_object_array_length(tide_json_array(sent, "ComponentIDs")), 2);
-    assert_int_equal(tide_json_int(sent, "ReservationDuration", 0), 2);
+    assert_int_equal(tide_json_int(sent, "ReservationDuration", 0), 1);
     json_object_put(sent);
     fake_assert_json_equal(tr->sent_body,
                            "{\"operation\":\"init\",\"taskDeadlineMinutes\":1,\"location\":["
@@ -291,12 +291,27 @@ static void boot_skips_a_node_someone_else_reserved(void **state)
                 "\"Failure\":[{\"ID\":\"" N1 "\",\"Reason\":\"Reserved\"}]}");
     fake_exchange *tr = fake_expect(&t->fp, "POST", "/transitions", 200, JSON,
                                     "{\"transitionID\":\"" TID "\",\"operation\":\"Init\"}");
+    n[1]->acquire_at = 900;   /* BootTimeout (60 s) is over: give up */
     tided_step_boot(&t->r, n, 2, 0);
     fake_assert_json_equal(tr->sent_body, "{\"operation\":\"init\",\"taskDeadlineMinutes\":1,\"location\":["
                                           "{\"xname\":\"" N0 "\",\"deputyKey\":\"" N0 ":dk:1\"}]}");
     assert_true(n[0]->boot_pending);
     assert_true(n[1]->failed);
     assert_string_equal(n[1]->last_error, "SMD: cannot reserve " N1 " for the power step: Reserved");
+}
+
+static void boot_waits_for_a_reservation_left_from_before_a_restart(void **state)
+{
+    fixture *t = *state;
+    tided_node *n = t->nodes[0];
+    n->acquire_at = 990;
+    fake_expect(&t->fs, "POST", "/locks/service/reservations", 200, JSON,
+                "{\"Success\":[],\"Failure\":[{\"ID\":\"" N0 "\",\"Reason\":\"Reserved\"}]}");
+    tided_step_boot(&t->r, &n, 1, 0);   /* no transition */
+    assert_false(n->failed);
+    assert_false(n->boot_pending);
+    assert_int_equal(n->boot_blocked_at, 1000);
+    assert_null(t->r.boots);
 }
 
 static void boot_still_running_after_timeout_is_aborted(void **state)
@@ -311,8 +326,16 @@ static void boot_still_running_after_timeout_is_aborted(void **state)
     const char *running = "{\"transitionID\":\"" TID "\",\"operation\":\"Init\",\"transitionStatus\":\"in-progress\","
                           "\"taskCounts\":{\"total\":1,\"new\":0,\"in-progress\":1,\"failed\":0,\"succeeded\":0,\"un-supported\":0},"
                           "\"tasks\":[{\"xname\":\"" N0 "\",\"taskStatus\":\"in-progress\"}]}";
-    /* Within BootTimeout: keep waiting. */
+    /* Within BootTimeout: keep waiting, and keep the (short) reservation alive. */
     t->r.now = 1030;
+    fake_expect(&t->fp, "GET", "/transitions/" TID, 200, JSON, running);
+    fake_exchange *renew = fake_expect(&t->fs, "POST", "/locks/service/reservations/renew", 200, JSON,
+                                       "{\"Counts\":{\"Total\":1,\"Success\":1,\"Failure\":0},"
+                                       "\"Success\":{\"ComponentIDs\":[\"" N0 "\"]},\"Failure\":[]}");
+    tided_boots_poll(&t->r);
+    fake_assert_json_equal(renew->sent_body, "{\"ReservationKeys\":[{\"ID\":\"" N0 "\",\"Key\":\"" N0 ":rk:1\"}],"
+                                             "\"ProcessingModel\":\"rigid\",\"ReservationDuration\":1}");
+    t->r.now = 1045;   /* renewed 15 s ago: no renew */
     fake_expect(&t->fp, "GET", "/transitions/" TID, 200, JSON, running);
     tided_boots_poll(&t->r);
     assert_non_null(t->r.boots);
@@ -547,6 +570,7 @@ int main(void)
         T(image_unknown_is_no_strike),
         T(boot_is_one_reservation_and_one_transition),
         T(boot_skips_a_node_someone_else_reserved),
+        T(boot_waits_for_a_reservation_left_from_before_a_restart),
         T(boot_still_running_after_timeout_is_aborted),
         T(home_power_splits_init_and_off),
         T(home_group_moves_back),
