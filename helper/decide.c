@@ -103,6 +103,8 @@ static tided_decision decide_acquire(const tided_facts *f)
         return step(g, TIDED_STEP_FAIL, "no image to boot (no DefaultImage and none requested)", 0);
     if (f->boot_pending)
         return step(g, TIDED_STEP_WAIT, "the boot is in progress", 0);
+    if (f->home_power_pending)
+        return step(g, TIDED_STEP_WAIT, "the power step of its release is still in progress", 0);
     if (!f->booted) {
         if (f->home_kubernetes && !f->drained)
             return step(g, TIDED_STEP_DRAIN, "borrowed from Kubernetes: drain first", 0);
@@ -141,6 +143,9 @@ static tided_decision decide_home(const tided_facts *f)
         }
         if (f->resume_timeout_down)
             return step(g, TIDED_STEP_SLURM_RESUME, "home, but Slurm left it DOWN after ResumeTimeout", 1);
+        if (f->not_responding_down)
+            return step(g, TIDED_STEP_SLURM_RESUME, "powered down at home, but Slurm set it DOWN: not responding",
+                        0);
         return step(g, TIDED_STEP_NONE, "at home", 0);
     case TIDED_AT_NONE:
         if (f->have_home && !f->boot_pending && !f->home_power_pending)

@@ -46,7 +46,7 @@ typedef enum {
     TIDED_STEP_FAIL,         /* give up the acquire (reason in the decision) */
     TIDED_STEP_SLURM_DOWN,   /* Slurm still wants it after a failure: POWER_DOWN_FORCE */
     TIDED_STEP_SLURM_IDLE_DOWN, /* release asked for an idle node Slurm runs: POWER_DOWN */
-    TIDED_STEP_SLURM_RESUME, /* Slurm left it DOWN after ResumeTimeout; it is home: RESUME */
+    TIDED_STEP_SLURM_RESUME, /* Slurm left a powered-down node DOWN (ResumeTimeout, Not responding); it is home: RESUME */
     TIDED_STEP_HOME_IMAGE,   /* BSS: the home pool's image */
     TIDED_STEP_HOME_POWER,   /* PCS: init into the home image, or off */
     TIDED_STEP_HOME_GROUP,   /* SMD: Slurm pool group -> home group */
@@ -63,7 +63,8 @@ typedef struct tided_facts {
     int powered_down, powering_up, powering_down, reboot_issued;
     int power_down_asked;       /* POWER_DOWN requested: Slurm's power-save thread will take it */
     int down;                   /* base state DOWN */
-    int resume_timeout_down;    /* DOWN with Slurm's "ResumeTimeout reached" */
+    int resume_timeout_down;    /* DOWN+POWERED_DOWN with Slurm's "ResumeTimeout reached": a failed boot */
+    int not_responding_down;    /* DOWN+POWERED_DOWN "Not responding": Slurm pinged a node tide had powered off */
     int idle;                   /* no job on it */
     const char *active_image;   /* the image among ActiveFeatures, NULL when none */
     const char *want_image;     /* resolved by tided_want_image(); NULL: nothing to boot */

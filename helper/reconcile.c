@@ -27,6 +27,7 @@
 #include "kpool.h"
 #include "log.h"
 #include "metrics.h"
+#include "observe.h"
 #include "smd.h"
 #include "strbuf.h"
 #include "tided.h"
@@ -36,10 +37,10 @@
 #define PASS_SECONDS       2     /* a pass at least this often */
 #define BUSY_PASS_SECONDS  1     /* ... and this often while nodes move */
 #define MAX_ROUNDS         4     /* sweeps through the steps per pass */
-#define PODS_EVERY         30    /* seconds between pod counts of a Kubernetes node (pricing) */
 #define POWER_RETRY        30    /* seconds before a failed release power step is tried again */
 #define DEFAULT_BOOT_TIMEOUT 300
 #define RESUME_TIMEOUT_REASON "ResumeTimeout reached"
+#define NOT_RESPONDING_REASON "Not responding"
 
 typedef struct rec {
     tided_run run;
@@ -50,27 +51,6 @@ typedef struct rec {
 } rec;
 
 /* ---- the node table ------------------------------------------------------------ */
-
-static tided_node *node_get(rec *rc, const char *name)
-{
-    tided_run *r = &rc->run;
-    size_t lo = 0, hi = r->nnodes;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(name, r->nodes[mid]->name);
-        if (!c)
-            return r->nodes[mid];
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    r->nodes = xrealloc(r->nodes, sizeof(*r->nodes) * (r->nnodes + 1));
-    memmove(&r->nodes[lo + 1], &r->nodes[lo], sizeof(*r->nodes) * (r->nnodes - lo));
-    r->nodes[lo] = tided_node_new(name);
-    r->nnodes++;
-    return r->nodes[lo];
-}
 
 static void set_str(char **dst, const char *s)
 {
@@ -86,7 +66,7 @@ static int journal_strike(void *ctx, const tided_journal_entry *en)
     if (!en->node || !en->step)
         return 0;
     if (!strcmp(en->step, "strike") && en->to) {
-        node_get(rc, en->node)->strikes = atoi(en->to);
+        tided_node_get(&rc->run, en->node)->strikes = atoi(en->to);
     } else if ((!strcmp(en->step, "verify") && en->result && !strcmp(en->result, "ok")) ||
                !strcmp(en->step, "unquarantine")) {
         tided_node *n = tided_node_find(&rc->run, en->node);
@@ -130,7 +110,7 @@ static void apply_hints(rec *rc)
     size_t nh = 0;
     tided_hint *h = tided_take_hints(rc->run.d, &nh);
     for (size_t i = 0; i < nh; i++) {
-        tided_node *n = node_get(rc, h[i].node);
+        tided_node *n = tided_node_get(&rc->run, h[i].node);
         n->has_hint = 1;
         n->hint_want = h[i].want;
         set_str(&n->hint_image, h[i].image);
@@ -145,211 +125,6 @@ static void apply_hints(rec *rc)
         tided_node *n = rc->run.nodes[i];
         if (n->has_hint && rc->run.now - n->hint_at > HINT_TTL)
             n->has_hint = 0;
-    }
-}
-
-/* ---- reading the services ------------------------------------------------------- */
-
-static int lends(const tide_pool_conf *p)
-{
-    return p->kind == TIDE_POOL_FREE || p->kind == TIDE_POOL_KUBERNETES;
-}
-
-/* Create the Slurm pool group (in the exclusive set) and the home groups (outside it) if missing. */
-static void ensure_groups(rec *rc, const tide_group_list *have)
-{
-    const tide_conf *c = rc->run.d->conf;
-    tide_http *smd = rc->run.d->clients.smd;
-    int ok = 1;
-
-    for (size_t i = 0; i < c->npools; i++) {
-        const tide_pool_conf *p = &c->pools[i];
-        int slurm = p->kind == TIDE_POOL_SLURM && c->slurm_pool && !strcmp(p->name, c->slurm_pool);
-        if (!slurm && !lends(p))
-            continue;
-        char *label = slurm ? xstrdup(p->group) : tided_home_group(p);
-        int found = 0;
-        for (size_t k = 0; k < have->n && !found; k++)
-            found = !strcasecmp(have->groups[k].label, label);
-        if (!found) {
-            tide_group g = { 0 };
-            g.label = label;
-            g.description = slurm ? xstrdup("tide: the nodes Slurm uses now")
-                                  : xasprintf("tide: nodes whose home is pool %s", p->name);
-            g.exclusive_group = slurm ? c->exclusive_group : NULL;
-            tide_err e;
-            tide_err_clear(&e);
-            if (tide_smd_group_create(smd, &g, &e) && !e.conflict) {
-                tide_error("%s", e.msg);
-                ok = 0;
-            } else {
-                tide_info("SMD group %s created", label);
-            }
-            free(g.description);
-        }
-        free(label);
-    }
-    rc->groups_ok = ok;
-}
-
-/* Put n's home right: a node in a lending pool's group has that pool as home. */
-static void fix_home(rec *rc, tided_node *n, const tide_group_list *groups)
-{
-    const tide_conf *c = rc->run.d->conf;
-    if (!n->pool || !lends(n->pool) || n->home == n->pool)
-        return;
-    tide_http *smd = rc->run.d->clients.smd;
-    char *label = tided_home_group(n->pool);
-    tide_err e;
-    tide_err_clear(&e);
-    if (tide_smd_group_add_member(smd, label, n->name, &e) && !e.conflict) {
-        tide_error("%s", e.msg);
-        free(label);
-        return;
-    }
-    tide_info("%s: home pool is %s", n->name, n->pool->name);
-    free(label);
-    /* It left its former home pool for good (an admin moved it): forget that one. */
-    for (size_t i = 0; i < c->npools; i++) {
-        if (!lends(&c->pools[i]) || &c->pools[i] == n->pool)
-            continue;
-        char *other = tided_home_group(&c->pools[i]);
-        for (size_t g = 0; g < groups->n; g++)
-            if (!strcasecmp(groups->groups[g].label, other) && tide_group_has_member(&groups->groups[g], n->name) &&
-                tide_smd_group_remove_member(smd, other, n->name, &e))
-                tide_error("%s", e.msg);
-        free(other);
-    }
-    n->home = n->pool;
-}
-
-/* Read SMD: where every node is and where its home is.  Returns -1 when SMD cannot be read. */
-static int read_smd(rec *rc)
-{
-    tided_run *r = &rc->run;
-    const tide_conf *c = r->d->conf;
-    const char **labels = xcalloc(2 * c->npools + 1, sizeof(*labels));
-    char **owned = xcalloc(c->npools + 1, sizeof(*owned));
-    size_t nl = 0, no = 0;
-    tide_group_list groups = { 0 };
-    tide_err e;
-
-    for (size_t i = 0; i < c->npools; i++) {
-        labels[nl++] = c->pools[i].group;
-        if (lends(&c->pools[i]))
-            labels[nl++] = owned[no++] = tided_home_group(&c->pools[i]);
-    }
-    int rcode = tide_smd_groups_list(r->d->clients.smd, labels, nl, &groups, &e);
-    if (rcode) {
-        tide_error("%s", e.msg);
-        goto out;
-    }
-    if (!rc->groups_ok)
-        ensure_groups(rc, &groups);
-
-    for (size_t i = 0; i < r->nnodes; i++) {
-        tided_node *n = r->nodes[i];
-        n->home = NULL;
-        n->pool = NULL;
-        n->where = TIDED_AT_NONE;
-    }
-    for (size_t g = 0; g < groups.n; g++) {
-        const tide_group *grp = &groups.groups[g];
-        const tide_pool_conf *pool = tide_conf_pool_by_group(c, grp->label);
-        const tide_pool_conf *home = NULL;
-        if (!pool && !strncasecmp(grp->label, TIDED_HOME_GROUP_PREFIX, strlen(TIDED_HOME_GROUP_PREFIX)))
-            home = tide_conf_pool(c, grp->label + strlen(TIDED_HOME_GROUP_PREFIX));
-        for (size_t m = 0; m < grp->nmembers; m++) {
-            /* Only Slurm nodes are tide's to move. */
-            if (!tided_slurm_node_find(&rc->snodes, grp->members[m]))
-                continue;
-            tided_node *n = node_get(rc, grp->members[m]);
-            if (pool)
-                n->pool = pool;
-            else if (home && lends(home))
-                n->home = home;
-        }
-    }
-    for (size_t i = 0; i < r->nnodes; i++) {
-        tided_node *n = r->nodes[i];
-        fix_home(rc, n, &groups);
-        if (!n->pool)
-            n->where = TIDED_AT_NONE;
-        else if (n->pool == n->home)
-            n->where = TIDED_AT_HOME;
-        else if (c->slurm_pool && !strcmp(n->pool->name, c->slurm_pool))
-            n->where = TIDED_AT_SLURM;
-        else
-            n->where = TIDED_AT_OTHER;
-        n->seen = n->home || n->where == TIDED_AT_SLURM;
-        if (n->where == TIDED_AT_SLURM && !n->leased_since)
-            n->leased_since = r->now;
-    }
-out:
-    tide_group_list_free(&groups);
-    for (size_t i = 0; i < no; i++)
-        free(owned[i]);
-    free(owned);
-    free(labels);
-    return rcode;
-}
-
-static int read_bss(rec *rc)
-{
-    tided_run *r = &rc->run;
-    const char **names = xcalloc(r->nnodes + 1, sizeof(*names));
-    size_t n = 0;
-    tide_bootparams_list l = { 0 };
-    tide_err e;
-    int rcode;
-
-    for (size_t i = 0; i < r->nnodes; i++)
-        if (r->nodes[i]->seen)
-            names[n++] = r->nodes[i]->name;
-    /* Past two chunks one GET of everything is cheaper than many by name. */
-    if (n > 2 * TIDE_BSS_GET_CHUNK)
-        rcode = tide_bss_get_all(r->d->clients.bss, &l, &e);
-    else
-        rcode = n ? tide_bss_get(r->d->clients.bss, names, n, &l, &e) : 0;
-    if (rcode)
-        tide_error("%s", e.msg);
-    else
-        for (size_t i = 0; i < r->nnodes; i++) {
-            tided_node *node = r->nodes[i];
-            const tide_bootparams *bp = node->seen ? tide_bss_params_for(&l, node->name) : NULL;
-            free(node->bss_image);
-            node->bss_image = bp ? tide_params_image(bp->params) : NULL;
-        }
-    tide_bootparams_list_free(&l);
-    free(names);
-    return rcode;
-}
-
-/* The Kubernetes nodes that are being moved (or were, before a restart) are looked at. */
-static void read_k8s(rec *rc)
-{
-    tided_run *r = &rc->run;
-    for (size_t i = 0; i < r->nnodes; i++) {
-        tided_node *n = r->nodes[i];
-        if (!n->seen || !n->home || n->home->kind != TIDE_POOL_KUBERNETES)
-            continue;
-        int moving = n->acquiring || n->where != TIDED_AT_HOME || n->k8s_marked || !n->k8s_known;
-        tided_kpool *kp = tided_kpool_of(r, n->home);
-        tide_err e;
-        if (!kp)
-            continue;
-        if (moving && tided_kpool_look(kp, n, &e))
-            tide_error("%s", e.msg);
-        /* Pricing: the pods a drain would evict, refreshed now and then for nodes at home. */
-        if (n->where == TIDED_AT_HOME && r->now - n->k8s_pods_at >= PODS_EVERY) {
-            long pods;
-            if (tided_kpool_pods(kp, n->name, &pods, &e) == 0) {
-                n->k8s_pods = pods;
-                n->k8s_pods_at = r->now;
-            } else {
-                tide_error("%s", e.msg);
-            }
-        }
     }
 }
 
@@ -371,6 +146,8 @@ static void facts_of(rec *rc, tided_node *n, tided_facts *f)
         f->down = s->base == TIDED_SLURM_DOWN;
         f->resume_timeout_down = f->down && s->powered_down && s->reason &&
                                  !strncmp(s->reason, RESUME_TIMEOUT_REASON, strlen(RESUME_TIMEOUT_REASON));
+        f->not_responding_down = f->down && s->powered_down && s->reason &&
+                                 !strncmp(s->reason, NOT_RESPONDING_REASON, strlen(NOT_RESPONDING_REASON));
         f->idle = s->base == TIDED_SLURM_IDLE && !s->completing;
         f->active_image = tided_image_in(s->features_act, rc->images, rc->nimages);
     }
@@ -423,6 +200,9 @@ static void start_acquire(rec *rc, tided_node *n)
 {
     n->acquiring = 1;
     n->acquire_at = rc->run.now;
+    /* Taken back while it was being released: that release is over. */
+    n->home_powered = 0;
+    n->home_power_at = 0;
     set_str(&n->image, n->want_image);
     int asked = n->has_hint && (n->hint_want == TIDED_WANT_ACQUIRE || n->hint_want == TIDED_WANT_REIMAGE);
     n->job_id = n->job ? (long)n->job->id : asked ? n->hint_job : 0;
@@ -465,7 +245,7 @@ static size_t maxborrow_filter(tided_run *r, tided_node **nodes, size_t n)
             if (max >= 0 && now_lent >= max) {
                 char *msg = xasprintf("pool %s has lent %ld of its %ld nodes: MaxBorrow reached", p->name,
                                       now_lent, size);
-                tided_node_fail(r, nodes[i], "claim", msg, 0);
+                tided_node_fail(r, nodes[i], "claim", msg, 0, 0);
                 free(msg);
                 continue;
             }
@@ -485,7 +265,8 @@ static void run_drains(rec *rc, tided_node **nodes, size_t n)
         tided_kpool *kp = tided_kpool_of(r, node->home);
         tide_err e;
         if (!kp) {
-            tided_node_fail(r, node, "drain", "no Kubernetes client for the node's home pool (see Kubeconfig=)", 0);
+            tided_node_fail(r, node, "drain", "no Kubernetes client for the node's home pool (see Kubeconfig=)",
+                            0, 0);
             continue;
         }
         if (!node->drain_at) {
@@ -497,8 +278,7 @@ static void run_drains(rec *rc, tided_node **nodes, size_t n)
             node->drained = 1;
             tided_record(r, node, "drain", node->home->name, "drained", (double)(r->now - node->drain_at), "ok", NULL);
         } else if (st < 0) {
-            tided_metrics_step(r->d->metrics, "drain", "failed", (double)(r->now - node->drain_at));
-            tided_node_fail(r, node, "drain", e.msg, 1);
+            tided_node_fail(r, node, "drain", e.msg, 1, (double)(r->now - node->drain_at));
         }
     }
 }
@@ -522,13 +302,18 @@ static void run_k8s_returns(rec *rc, tided_node **nodes, size_t n)
     }
 }
 
-/* The Slurm side of a resume that timed out: a strike, then RESUME (after a quarantine drain). */
-static void run_resume_timeouts(rec *rc, tided_node **nodes, size_t n)
+/* A powered-down node at home that Slurm left DOWN: RESUME it; a ResumeTimeout is a strike. */
+static void run_resumes(rec *rc, tided_node **nodes, size_t n)
 {
     tided_run *r = &rc->run;
     for (size_t i = 0; i < n; i++) {
-        tided_node_fail(r, nodes[i], "resume", "Slurm: ResumeTimeout reached before slurmd registered", 1);
-        nodes[i]->failed = 0;
+        const tided_slurm_node *s = nodes[i]->slurm;
+        if (s && s->reason && !strncmp(s->reason, RESUME_TIMEOUT_REASON, strlen(RESUME_TIMEOUT_REASON))) {
+            char *msg = xasprintf("%s: Slurm: ResumeTimeout reached before slurmd registered", nodes[i]->name);
+            tided_node_fail(r, nodes[i], "resume", msg, 1, 0);
+            free(msg);
+            nodes[i]->failed = 0;
+        }
     }
     tided_step_slurm(r, nodes, n, TIDED_STEP_SLURM_RESUME);
 }
@@ -561,6 +346,8 @@ static tided_step decide_node(rec *rc, tided_node *n)
         return d.step;
     if (d.step == TIDED_STEP_HOME_POWER && n->home_power_at && r->now - n->home_power_at < POWER_RETRY)
         return TIDED_STEP_WAIT;   /* failed a moment ago: do not hammer PCS */
+    if (d.step == TIDED_STEP_BOOT && n->boot_blocked_at && r->now - n->boot_blocked_at < TIDED_RESERVED_RETRY)
+        return TIDED_STEP_WAIT;   /* reserved a moment ago: try again shortly */
     if (d.goal == TIDED_GOAL_ACQUIRE && !n->acquiring && d.step != TIDED_STEP_FAIL)
         start_acquire(rc, n);
     if (d.goal == TIDED_GOAL_HOME && n->where == TIDED_AT_SLURM && !n->who)
@@ -568,7 +355,18 @@ static tided_step decide_node(rec *rc, tided_node *n)
                      ? xasprintf("uid %u %s", n->hint_uid, want_name(n->hint_want)) : xstrdup("tided");
     if (d.step == TIDED_STEP_FAIL) {
         /* Failing is a decision, not a request: record it now; the undo follows. */
-        tided_node_fail(r, n, "acquire", d.why, d.strike);
+        char *why;
+        if (d.goal == TIDED_GOAL_SLURM)
+            why = xasprintf("%s: slurmd registered in image %s, not %s", n->name,
+                            f.active_image ? f.active_image : "(none)", f.want_image ? f.want_image : "?");
+        else if (n->booted)
+            why = xasprintf("%s: booted in %s, but slurmd did not register within BootTimeout=%d s", n->name,
+                            f.want_image ? f.want_image : "?", r->boot_timeout);
+        else
+            why = xasprintf("%s: %s", n->name, d.why);
+        tided_node_fail(r, n, "acquire", why, d.strike,
+                        n->acquire_at ? (double)(r->now - n->acquire_at) : 0);
+        free(why);
         return TIDED_STEP_FAIL;
     }
     return d.step;
@@ -610,7 +408,7 @@ static void run_step(rec *rc, tided_step s, tided_node **nodes, size_t n)
         run_k8s_returns(rc, nodes, n);
         break;
     case TIDED_STEP_SLURM_RESUME:
-        run_resume_timeouts(rc, nodes, n);
+        run_resumes(rc, nodes, n);
         break;
     default:
         break;
@@ -673,6 +471,24 @@ static const char *direction_of(const tided_node *n)
     return NULL;
 }
 
+/* The step a node is in, for `tide status`: while it waits, what it waits for. */
+static const char *status_step(const tided_node *n)
+{
+    if (n->step != TIDED_STEP_WAIT)
+        return tided_step_name(n->step);
+    if (n->boot_pending)
+        return "boot";
+    if (n->booted)
+        return "verify";
+    if (n->home_power_pending)
+        return "home-power";
+    if (n->where == TIDED_AT_HOME && n->k8s_marked)
+        return "k8s-return";
+    if (n->failed)
+        return "slurm-power-down";
+    return "wait";
+}
+
 static void publish(rec *rc)
 {
     tided_run *r = &rc->run;
@@ -687,7 +503,7 @@ static void publish(rec *rc)
         const char *dir = direction_of(node);
         s->node = xstrdup(node->name);
         s->direction = dir ? xstrdup(dir) : NULL;
-        s->step = dir && node->step != TIDED_STEP_NONE ? xstrdup(tided_step_name(node->step)) : NULL;
+        s->step = dir && node->step != TIDED_STEP_NONE ? xstrdup(status_step(node)) : NULL;
         const char *img = node->image ? node->image : node->want_image;
         s->image = img ? xstrdup(img) : NULL;
         s->home_pool = node->home ? xstrdup(node->home->name) : NULL;
@@ -723,6 +539,7 @@ static void pass(rec *rc)
     tide_err e;
 
     r->now = time(NULL);
+    r->pass++;
     apply_hints(rc);
     tided_slurm_nodes_free(&rc->snodes);
     tided_slurm_jobs_free(&rc->sjobs);
@@ -732,14 +549,14 @@ static void pass(rec *rc)
     }
     if (tided_slurm_load_jobs(&rc->sjobs, &e))
         tide_error("%s (images are chosen without the jobs' constraints this pass)", e.msg);
-    if (read_smd(rc))
+    if (tided_observe_smd(r, &rc->snodes, &rc->groups_ok))
         return;   /* where the nodes are is the one fact every step needs */
     refresh_slurm(rc);
-    if (read_bss(rc))
+    if (tided_observe_bss(r))
         return;
     tided_boots_poll(r);
     r->now = time(NULL);
-    read_k8s(rc);
+    tided_observe_k8s(r);
 
     unsigned *done = xcalloc(r->nnodes + 1, sizeof(*done));
     for (int round = 0; round < MAX_ROUNDS; round++)
@@ -789,6 +606,9 @@ int tided_reconcile_run(tided *d)
         }
         rc.run.nkpools++;
     }
+    tide_err we;
+    if (tided_workers_open(&rc.run, TIDED_SMD_WORKERS, &we))
+        tide_error("only %zu parallel SMD connection(s): %s", rc.run.nworkers, we.msg);
     tided_slurm_init();
     read_strikes(&rc);
 
@@ -800,6 +620,7 @@ int tided_reconcile_run(tided *d)
     }
 
     tided_boots_free(rc.run.boots);
+    tided_workers_close(&rc.run);
     for (size_t i = 0; i < rc.run.nnodes; i++)
         tided_node_free(rc.run.nodes[i]);
     free(rc.run.nodes);

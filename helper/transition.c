@@ -13,7 +13,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include <pthread.h>
+
 #include "bss.h"
+#include "client.h"
 #include "hostlist.h"
 #include "journal.h"
 #include "log.h"
@@ -58,6 +61,26 @@ tided_node *tided_node_find(const tided_run *r, const char *name)
     return found ? *found : NULL;
 }
 
+tided_node *tided_node_get(tided_run *r, const char *name)
+{
+    size_t lo = 0, hi = r->nnodes;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(name, r->nodes[mid]->name);
+        if (!c)
+            return r->nodes[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    r->nodes = xrealloc(r->nodes, sizeof(*r->nodes) * (r->nnodes + 1));
+    memmove(&r->nodes[lo + 1], &r->nodes[lo], sizeof(*r->nodes) * (r->nnodes - lo));
+    r->nodes[lo] = tided_node_new(name);
+    r->nnodes++;
+    return r->nodes[lo];
+}
+
 char *tided_home_group(const tide_pool_conf *pool)
 {
     return xasprintf(TIDED_HOME_GROUP_PREFIX "%s", pool->name);
@@ -80,35 +103,25 @@ void tided_record(tided_run *r, tided_node *n, const char *step, const char *fro
         tided_metrics_step(r->d->metrics, step, result, seconds);
 }
 
-void tided_node_fail(tided_run *r, tided_node *n, const char *step, const char *error, int strike)
+void tided_node_fail(tided_run *r, tided_node *n, const char *step, const char *error, int strike, double seconds)
 {
     const tide_conf *c = r->d->conf;
 
     tide_error("%s: %s failed: %s", n->name, step, error);
     n->failed = 1;
     set_str(&n->last_error, error);
-    tided_record(r, n, step, NULL, n->image, -1, "failed", error);
+    tided_record(r, n, step, NULL, n->image, seconds < 0 ? 0 : seconds, "failed", error);
     if (!strike)
         return;
     n->strikes++;
     char count[32];
     snprintf(count, sizeof(count), "%d", n->strikes);
     tided_record(r, n, "strike", NULL, count, -1, "failed", error);
-    if (n->strikes < c->quarantine_after || n->quarantined)
+    if (n->strikes < c->quarantine_after || n->quarantined || n->quarantine_due)
         return;
-    /* Quarantine: drained with a reason an admin reads in `sinfo -R`; it stays home. */
-    char *reason = xasprintf(TIDED_SLURM_REASON_PREFIX " quarantined after %d failed attempts: %.300s",
-                             n->strikes, error);
-    tide_err e;
-    if (tided_slurm_drain(n->name, reason, &e) == 0) {
-        n->quarantined = 1;
-        tide_error("%s: quarantined after %d failed attempts", n->name, n->strikes);
-        tided_record(r, n, "quarantine", NULL, "drained", -1, "ok", reason);
-    } else {
-        tide_error("%s: %s", n->name, e.msg);
-        tided_record(r, n, "quarantine", NULL, "drained", -1, "failed", e.msg);
-    }
-    free(reason);
+    /* Not drained here: Slurm's POWER_DOWN_FORCE of the undo would clear the drain again. */
+    n->quarantine_due = 1;
+    tide_error("%s: %d failed attempts in a row: to be quarantined", n->name, n->strikes);
 }
 
 void tided_node_reset(tided_node *n)
@@ -121,6 +134,7 @@ void tided_node_reset(tided_node *n)
     n->boot_pending = 0;
     n->booted = 0;
     n->boot_at = n->boot_done_at = 0;
+    n->boot_blocked_at = 0;
     n->home_power_pending = n->home_powered = 0;
     n->home_power_at = 0;
     n->job_id = 0;
@@ -138,29 +152,30 @@ static double mono(void)
 
 /* ---- claim: home group -> Slurm pool group ------------------------------------------ */
 
-static void claim_one(tided_run *r, tided_node *n)
+static void claim_one(tided_run *r, tide_http *smd, tided_node *n)
 {
-    tide_http *smd = r->d->clients.smd;
     const char *from = n->where == TIDED_AT_HOME && n->pool ? n->pool->group : NULL;
     double t0 = mono();
     tide_err e;
 
+    tide_err_clear(&e);
     if (from && tide_smd_group_remove_member(smd, from, n->name, &e)) {
         /* 404: it left the group since we read it: someone else took it. */
-        tided_node_fail(r, n, "claim", e.msg, e.http_status != 404);
+        tided_node_fail(r, n, "claim", e.msg, e.http_status != 404, mono() - t0);
         return;
     }
+    tide_err_clear(&e);
     if (tide_smd_group_add_member(smd, r->slurm_group, n->name, &e)) {
         if (e.conflict) {
             /* Lost the race: another claimer put it in its own group between our two calls. */
-            tided_node_fail(r, n, "claim", e.msg, 0);
+            tided_node_fail(r, n, "claim", e.msg, 0, mono() - t0);
             return;
         }
         /* Not in any group now: put it back where it was (the next pass repairs it otherwise). */
         tide_err e2;
         if (from && tide_smd_group_add_member(smd, from, n->name, &e2))
             tide_error("%s: cannot put it back in %s: %s", n->name, from, e2.msg);
-        tided_node_fail(r, n, "claim", e.msg, 1);
+        tided_node_fail(r, n, "claim", e.msg, 1, mono() - t0);
         return;
     }
     n->where = TIDED_AT_SLURM;
@@ -170,10 +185,88 @@ static void claim_one(tided_run *r, tided_node *n)
     tided_record(r, n, "claim", from, r->slurm_group, mono() - t0, "ok", NULL);
 }
 
+/* ---- per-node SMD moves, on parallel connections for large batches ---------------------- */
+
+int tided_workers_open(tided_run *r, size_t n, tide_err *e)
+{
+    const tide_conf *c = r->d->conf;
+    r->workers = xcalloc(n ? n : 1, sizeof(*r->workers));
+    for (size_t i = 0; i < n; i++) {
+        tided_smd_worker *w = &r->workers[i];
+        tide_http_opts o;
+        if (tide_conf_token(c, &w->token, e))
+            return -1;
+        tide_conf_http_opts(c, "SMD", c->smd_url, w->token, &o);
+        if (!(w->smd = tide_http_new(&o, e))) {
+            tide_token_free(w->token);
+            w->token = NULL;
+            return -1;
+        }
+        r->nworkers++;
+    }
+    return 0;
+}
+
+void tided_workers_close(tided_run *r)
+{
+    for (size_t i = 0; i < r->nworkers; i++) {
+        tide_http_free(r->workers[i].smd);
+        tide_token_free(r->workers[i].token);
+    }
+    free(r->workers);
+    r->workers = NULL;
+    r->nworkers = 0;
+}
+
+typedef void (*move_fn)(tided_run *r, tide_http *smd, tided_node *n);
+
+typedef struct move_job {
+    tided_run *r;
+    tide_http *smd;
+    move_fn fn;
+    tided_node **nodes;
+    size_t n, first, step;   /* nodes first, first+step, ... */
+} move_job;
+
+static void *move_thread(void *arg)
+{
+    move_job *j = arg;
+    for (size_t i = j->first; i < j->n; i += j->step)
+        j->fn(j->r, j->smd, j->nodes[i]);
+    return NULL;
+}
+
+/* Run fn for every node: on the main connection, or spread over the workers.  Each node is
+ * touched by one thread only; the journal and the metrics are thread-safe. */
+static void move_all(tided_run *r, move_fn fn, tided_node **nodes, size_t n)
+{
+    size_t nw = r->nworkers < n ? r->nworkers : n;
+    if (n < TIDED_PARALLEL_MIN || nw < 2) {
+        for (size_t i = 0; i < n; i++)
+            fn(r, r->d->clients.smd, nodes[i]);
+        return;
+    }
+    pthread_t *th = xcalloc(nw, sizeof(*th));
+    move_job *jobs = xcalloc(nw, sizeof(*jobs));
+    size_t started = 0;
+    for (size_t k = 0; k < nw; k++) {
+        jobs[k] = (move_job){ r, r->workers[k].smd, fn, nodes, n, k, nw };
+        if (pthread_create(&th[k], NULL, move_thread, &jobs[k]) != 0)
+            break;
+        started++;
+    }
+    for (size_t k = 0; k < started; k++)
+        pthread_join(th[k], NULL);
+    /* Threads that could not start: their share runs here. */
+    for (size_t k = started; k < nw; k++)
+        move_thread(&jobs[k]);
+    free(th);
+    free(jobs);
+}
+
 void tided_step_claim(tided_run *r, tided_node **nodes, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        claim_one(r, nodes[i]);
+    move_all(r, claim_one, nodes, n);
 }
 
 /* ---- image: one BSS PUT per image -------------------------------------------------- */
@@ -213,7 +306,7 @@ void tided_step_image(tided_run *r, tided_node **nodes, size_t n, int home)
                 batch[nb++] = nodes[i];
             for (size_t k = 0; k < nb; k++)
                 if (!home)
-                    tided_node_fail(r, batch[k], "image", msg, 0);
+                    tided_node_fail(r, batch[k], "image", msg, 0, 0);
                 else
                     tide_error("%s: %s", batch[k]->name, msg);
             free(msg);
@@ -231,7 +324,7 @@ void tided_step_image(tided_run *r, tided_node **nodes, size_t n, int home)
                     tided_record(r, node, step, node->bss_image, img->name, dt, "ok", NULL);
                     set_str(&node->bss_image, img->name);
                 } else if (!home) {
-                    tided_node_fail(r, node, step, e.msg, 1);
+                    tided_node_fail(r, node, step, e.msg, 1, dt);
                 } else {
                     tide_error("%s: %s", node->name, e.msg);
                     tided_record(r, node, step, node->bss_image, img->name, dt, "failed", e.msg);
@@ -262,7 +355,7 @@ static void boot_fail_node(tided_run *r, tided_node *n, int home, const char *op
         tided_record(r, n, "home-power", NULL, op, -1, "failed", error);
     } else {
         n->boot_pending = 0;
-        tided_node_fail(r, n, "boot", error, 1);
+        tided_node_fail(r, n, "boot", error, 1, 0);
     }
 }
 
@@ -279,10 +372,7 @@ static void boot_batch(tided_run *r, tided_node **nodes, size_t n, int home, con
     for (size_t i = 0; i < n; i++)
         ids[i] = nodes[i]->name;
     /* Flexible: a node someone else holds fails alone, the others boot. */
-    int minutes = minutes_for(r->boot_timeout) + 1;
-    if (minutes > 15)
-        minutes = 15;
-    if (tide_smd_reserve(smd, ids, n, 0, minutes, &res, &e)) {
+    if (tide_smd_reserve(smd, ids, n, 0, TIDED_RESERVATION_MINUTES, &res, &e)) {
         for (size_t i = 0; i < n; i++)
             boot_fail_node(r, nodes[i], home, op, e.msg);
         goto out;
@@ -298,7 +388,16 @@ static void boot_batch(tided_run *r, tided_node **nodes, size_t n, int home, con
                 if (!strcmp(res.failed[k].id, nodes[i]->name))
                     why = res.failed[k].reason;
             char *msg = xasprintf("SMD: cannot reserve %s for the power step: %s", nodes[i]->name, why);
-            boot_fail_node(r, nodes[i], home, op, msg);
+            tided_node *node = nodes[i];
+            if (!home && !strcmp(why, "Reserved") && r->now - node->acquire_at <= r->boot_timeout) {
+                /* Most likely tide's own reservation from before a restart: it expires within
+                 * TIDED_RESERVATION_MINUTES.  Wait for it rather than fail the node. */
+                if (!node->boot_blocked_at)
+                    tide_info("%s: %s; trying again", node->name, msg);
+                node->boot_blocked_at = r->now;
+            } else {
+                boot_fail_node(r, node, home, op, msg);
+            }
             free(msg);
             continue;
         }
@@ -327,7 +426,7 @@ static void boot_batch(tided_run *r, tided_node **nodes, size_t n, int home, con
     b->n = nok;
     b->res = res;
     memset(&res, 0, sizeof(res));
-    b->started = r->now;
+    b->started = b->renewed = r->now;
     b->next = r->boots;
     r->boots = b;
     for (size_t i = 0; i < nok; i++) {
@@ -339,6 +438,7 @@ static void boot_batch(tided_run *r, tided_node **nodes, size_t n, int home, con
         } else {
             node->boot_pending = 1;
             node->boot_at = r->now;
+            node->boot_blocked_at = 0;
             node->lease_booted = 1;
         }
         tided_record(r, node, home ? "home-power" : "boot", NULL, home ? op : node->image, -1, "started", NULL);
@@ -429,8 +529,7 @@ static void settle(tided_run *r, tided_boot *b, const tide_pcs_transition *t, co
                 n->boot_done_at = r->now;
                 tided_record(r, n, "boot", NULL, n->image, dt, "ok", NULL);
             } else {
-                tided_metrics_step(r->d->metrics, "boot", "failed", dt);
-                tided_node_fail(r, n, "boot", msg, 1);
+                tided_node_fail(r, n, "boot", msg, 1, dt);
             }
         }
         free(msg);
@@ -485,6 +584,12 @@ void tided_boots_poll(tided_run *r)
         }
         tide_pcs_transition_free(&t);
         if (!finished) {
+            if (r->now - b->renewed >= TIDED_RESERVATION_RENEW) {
+                if (tide_smd_reserve_renew(r->d->clients.smd, &b->res, TIDED_RESERVATION_MINUTES, &e))
+                    tide_error("%s", e.msg);
+                else
+                    b->renewed = r->now;
+            }
             link = &b->next;
             continue;
         }
@@ -502,51 +607,54 @@ void tided_step_verify(tided_run *r, tided_node **nodes, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         tided_node *node = nodes[i];
+        const char *img = node->image ? node->image : node->want_image;
         double dt = node->boot_done_at ? (double)(r->now - node->boot_done_at) : -1;
-        tided_record(r, node, "verify", NULL, node->want_image, dt, "ok", NULL);
+        tided_record(r, node, "verify", NULL, img, dt, "ok", NULL);
         if (node->acquire_at)
-            tided_record(r, node, "acquire", node->home ? node->home->name : NULL, node->want_image,
+            tided_record(r, node, "acquire", node->home ? node->home->name : NULL, img,
                          (double)(r->now - node->acquire_at), "ok", NULL);
-        tide_info("%s: up in Slurm in image %s", node->name, node->want_image ? node->want_image : "?");
+        tide_info("%s: up in Slurm in image %s", node->name, img ? img : "?");
         node->strikes = 0;
         node->has_hint = 0;
         tided_node_reset(node);
     }
 }
 
+static void home_one(tided_run *r, tide_http *smd, tided_node *node)
+{
+    const char *to = node->home->group;
+    double t0 = mono();
+    tide_err e;
+    tide_err_clear(&e);
+    if (node->where == TIDED_AT_SLURM && tide_smd_group_remove_member(smd, r->slurm_group, node->name, &e) &&
+        e.http_status != 404) {
+        tide_error("%s: %s", node->name, e.msg);
+        tided_record(r, node, "home-group", r->slurm_group, to, mono() - t0, "failed", e.msg);
+        return;
+    }
+    tide_err_clear(&e);
+    if (tide_smd_group_add_member(smd, to, node->name, &e)) {
+        /* 409: someone else took it as soon as it left Slurm: it is theirs, and not ours to fix. */
+        tide_error("%s: %s", node->name, e.msg);
+        tided_record(r, node, "home-group", r->slurm_group, to, mono() - t0, "failed", e.msg);
+        node->where = e.conflict ? TIDED_AT_OTHER : TIDED_AT_NONE;
+        return;
+    }
+    tided_record(r, node, "home-group", node->where == TIDED_AT_SLURM ? r->slurm_group : NULL, to,
+                 mono() - t0, "ok", NULL);
+    node->where = TIDED_AT_HOME;
+    node->pool = node->home;
+    node->leased_since = 0;
+    node->has_hint = 0;
+    tided_node_reset(node);
+    if (!node->home || node->home->kind != TIDE_POOL_KUBERNETES)
+        node->lease_booted = 0;   /* a Kubernetes node still needs it for its return */
+    tide_info("%s: back in %s", node->name, to);
+}
+
 void tided_step_home_group(tided_run *r, tided_node **nodes, size_t n)
 {
-    tide_http *smd = r->d->clients.smd;
-
-    for (size_t i = 0; i < n; i++) {
-        tided_node *node = nodes[i];
-        const char *to = node->home->group;
-        double t0 = mono();
-        tide_err e;
-        if (node->where == TIDED_AT_SLURM && tide_smd_group_remove_member(smd, r->slurm_group, node->name, &e) &&
-            e.http_status != 404) {
-            tide_error("%s: %s", node->name, e.msg);
-            tided_record(r, node, "home-group", r->slurm_group, to, mono() - t0, "failed", e.msg);
-            continue;
-        }
-        if (tide_smd_group_add_member(smd, to, node->name, &e)) {
-            /* 409: someone else took it as soon as it left Slurm: it is theirs, and not ours to fix. */
-            tide_error("%s: %s", node->name, e.msg);
-            tided_record(r, node, "home-group", r->slurm_group, to, mono() - t0, "failed", e.msg);
-            node->where = e.conflict ? TIDED_AT_OTHER : TIDED_AT_NONE;
-            continue;
-        }
-        tided_record(r, node, "home-group", node->where == TIDED_AT_SLURM ? r->slurm_group : NULL, to,
-                     mono() - t0, "ok", NULL);
-        node->where = TIDED_AT_HOME;
-        node->pool = node->home;
-        node->leased_since = 0;
-        node->has_hint = 0;
-        tided_node_reset(node);
-        if (!node->home || node->home->kind != TIDE_POOL_KUBERNETES)
-            node->lease_booted = 0;
-        tide_info("%s: back in %s", node->name, to);
-    }
+    move_all(r, home_one, nodes, n);
 }
 
 /* ---- Slurm state ------------------------------------------------------------------ */

@@ -55,6 +55,7 @@ typedef struct tided_node {
     int boot_pending;                /* an acquire boot was issued, PCS has not answered */
     int booted;                      /* an acquire boot succeeded */
     time_t boot_at, boot_done_at;
+    time_t boot_blocked_at;          /* the power step found the node reserved (by tide before a restart?) */
     int lease_booted;                /* 1 booted for Slurm this lease, 0 not, -1 unknown */
     int home_power_pending, home_powered;
     time_t home_power_at;
@@ -68,7 +69,9 @@ typedef struct tided_node {
 
     /* ---- strikes ---- */
     int strikes;                     /* consecutive failed acquires */
+    int quarantine_due;              /* QuarantineAfter reached: drain once Slurm stops waiting for it */
     int quarantined;                 /* drained by tide after QuarantineAfter strikes */
+    unsigned long quarantined_pass;  /* the pass that drained it */
 
     /* ---- the last request about it (a hint) ---- */
     tided_want hint_want;
@@ -90,8 +93,31 @@ typedef struct tided_boot {
     char **nodes; size_t n;
     tide_reservations res;           /* our SMD reservation (deputy keys) */
     time_t started;
+    time_t renewed;                  /* when the reservation was taken or last renewed */
     struct tided_boot *next;
 } tided_boot;
+
+/*
+ * SMD reservations for the power step are short and renewed while PCS works,
+ * so that the ones a crashed tided leaves behind expire soon.
+ */
+#define TIDED_RESERVATION_MINUTES 1
+#define TIDED_RESERVATION_RENEW   30   /* seconds */
+/* How long a boot waits before trying again when SMD says the node is reserved. */
+#define TIDED_RESERVED_RETRY      5
+
+/*
+ * The SMD group moves are per node (each must be able to lose its own race),
+ * so large batches run them on parallel connections: one SMD client and one
+ * token source per worker thread (neither is thread-safe).
+ */
+#define TIDED_SMD_WORKERS   16
+#define TIDED_PARALLEL_MIN  8    /* fewer nodes than this: one connection, no threads */
+
+typedef struct tided_smd_worker {
+    tide_token *token;
+    tide_http  *smd;
+} tided_smd_worker;
 
 /* Everything one pass works with. */
 typedef struct tided_run {
@@ -100,13 +126,17 @@ typedef struct tided_run {
     tided_boot *boots;                    /* in flight */
     tided_kpool *kpools; size_t nkpools;  /* one per Kind=kubernetes pool */
     const char *slurm_group;              /* the Slurm pool's SMD group */
+    tided_smd_worker *workers; size_t nworkers;   /* parallel SMD connections (may be none) */
     time_t now;
+    unsigned long pass;                   /* passes so far */
     int boot_timeout;                     /* BootTimeout= */
 } tided_run;
 
 tided_node *tided_node_new(const char *name);
 void tided_node_free(tided_node *n);
 tided_node *tided_node_find(const tided_run *r, const char *name);
+/* The node's record, created (in name order) when it has none. */
+tided_node *tided_node_get(tided_run *r, const char *name);
 
 /* Label of the SMD group that records a node's home pool. */
 char *tided_home_group(const tide_pool_conf *pool);
@@ -115,10 +145,16 @@ char *tided_home_group(const tide_pool_conf *pool);
 /* Journal and metrics for one step of one node (seconds < 0: no duration). */
 void tided_record(tided_run *r, tided_node *n, const char *step, const char *from, const char *to,
                   double seconds, const char *result, const char *error);
-/* Give up the acquire: remember the error, count a strike when asked, journal it. */
-void tided_node_fail(tided_run *r, tided_node *n, const char *step, const char *error, int strike);
+/* Give up the acquire: remember the error, count a strike when asked (QuarantineAfter strikes make
+ * the node due for quarantine: upkeep.c drains it once Slurm stops waiting for it), journal it and
+ * count the failed step (seconds: how long it took, 0 when not measured). */
+void tided_node_fail(tided_run *r, tided_node *n, const char *step, const char *error, int strike, double seconds);
 /* The acquire (or the undo) is over: forget its progress. */
 void tided_node_reset(tided_node *n);
+
+/* Open up to n parallel SMD connections from tide.conf (0 on success; on error fewer or none). */
+int tided_workers_open(tided_run *r, size_t n, tide_err *e);
+void tided_workers_close(tided_run *r);
 
 /* ---- steps (each takes the nodes that take it in this pass) ---- */
 void tided_step_claim(tided_run *r, tided_node **nodes, size_t n);

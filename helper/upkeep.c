@@ -19,28 +19,41 @@ static int resting(const tided_node *n)
 /* One Slurm update for many nodes: the nodes that share one value. */
 typedef struct group {
     char  *value;
-    strbuf nodes;
+    tided_node **nodes;
+    size_t n;
 } group;
 
-static void group_add(group **gs, size_t *n, const char *value, const char *node)
+static void group_add(group **gs, size_t *n, const char *value, tided_node *node)
 {
-    for (size_t i = 0; i < *n; i++)
-        if (!strcmp((*gs)[i].value, value)) {
-            strbuf_printf(&(*gs)[i].nodes, ",%s", node);
-            return;
-        }
-    *gs = xrealloc(*gs, sizeof(**gs) * (*n + 1));
-    group *g = &(*gs)[(*n)++];
-    g->value = xstrdup(value);
-    memset(&g->nodes, 0, sizeof(g->nodes));
-    strbuf_puts(&g->nodes, node);
+    group *g = NULL;
+    for (size_t i = 0; i < *n && !g; i++)
+        if (!strcmp((*gs)[i].value, value))
+            g = &(*gs)[i];
+    if (!g) {
+        *gs = xrealloc(*gs, sizeof(**gs) * (*n + 1));
+        g = &(*gs)[(*n)++];
+        g->value = xstrdup(value);
+        g->nodes = NULL;
+        g->n = 0;
+    }
+    g->nodes = xrealloc(g->nodes, sizeof(*g->nodes) * (g->n + 1));
+    g->nodes[g->n++] = node;
+}
+
+/* The group's nodes as a comma list (never a bracket form: every Slurm version parses it). */
+static char *group_list(const group *g)
+{
+    strbuf b = STRBUF_INIT;
+    for (size_t i = 0; i < g->n; i++)
+        strbuf_printf(&b, "%s%s", i ? "," : "", g->nodes[i]->name);
+    return strbuf_steal(&b);
 }
 
 static void groups_free(group *gs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(gs[i].value);
-        strbuf_free(&gs[i].nodes);
+        free(gs[i].nodes);
     }
     free(gs);
 }
@@ -59,13 +72,30 @@ static void sync_quarantine(tided_run *r)
             continue;
         int drained = s->drain && s->reason &&
                       !strncmp(s->reason, TIDED_QUARANTINE_REASON, strlen(TIDED_QUARANTINE_REASON));
-        if (drained && !n->quarantined) {
-            /* Quarantined before a restart: Slurm remembers it. */
+        if (drained) {
+            /* Quarantined (maybe before a restart: Slurm remembers it). */
             n->quarantined = 1;
+            n->quarantine_due = 0;
             if (n->strikes < c->quarantine_after)
                 n->strikes = c->quarantine_after;
-        } else if (!drained && n->quarantined && !s->drain) {
-            /* An admin undrained it: a fresh start. */
+        } else if (n->quarantine_due && !s->powering_up && !s->reboot_issued && !n->acquiring) {
+            /* Slurm no longer waits for it: drain it, with a reason an admin reads in `sinfo -R`. */
+            char *reason = xasprintf(TIDED_QUARANTINE_REASON " after %d failed attempts: %.300s", n->strikes,
+                                     n->last_error ? n->last_error : "unknown error");
+            tide_err e;
+            if (tided_slurm_drain(n->name, reason, &e) == 0) {
+                n->quarantined = 1;
+                n->quarantine_due = 0;
+                n->quarantined_pass = r->pass;
+                tide_error("%s: quarantined after %d failed attempts", n->name, n->strikes);
+                tided_record(r, n, "quarantine", NULL, "drained", -1, "ok", reason);
+            } else {
+                tide_error("%s: %s", n->name, e.msg);
+                tided_record(r, n, "quarantine", NULL, "drained", -1, "failed", e.msg);
+            }
+            free(reason);
+        } else if (n->quarantined && !s->drain && n->quarantined_pass != r->pass) {
+            /* An admin undrained it (this pass's Slurm view is newer than the drain): a fresh start. */
             n->quarantined = 0;
             n->strikes = 0;
             tided_record(r, n, "unquarantine", NULL, NULL, -1, "ok", NULL);
@@ -95,14 +125,22 @@ static void keep_weights(tided_run *r)
             continue;
         char v[32];
         snprintf(v, sizeof(v), "%lu", price);
-        group_add(&gs, &ng, v, n->name);
+        group_add(&gs, &ng, v, n);
     }
     for (size_t i = 0; i < ng; i++) {
         tide_err e;
-        if (tided_slurm_set_weight(strbuf_str(&gs[i].nodes), (uint32_t)strtoul(gs[i].value, NULL, 10), &e))
+        char *list = group_list(&gs[i]);
+        int rc = tided_slurm_set_weight(list, (uint32_t)strtoul(gs[i].value, NULL, 10), &e);
+        if (rc)
             tide_error("%s", e.msg);
         else
-            tide_verbose("Weight=%s for %s", gs[i].value, strbuf_str(&gs[i].nodes));
+            tide_verbose("Weight=%s for %s", gs[i].value, list);
+        for (size_t k = 0; k < gs[i].n; k++) {
+            char old[32];
+            snprintf(old, sizeof(old), "%lu", (unsigned long)gs[i].nodes[k]->slurm->weight);
+            tided_record(r, gs[i].nodes[k], "weight", old, gs[i].value, -1, rc ? "failed" : "ok", rc ? e.msg : NULL);
+        }
+        free(list);
     }
     groups_free(gs, ng);
 }
@@ -118,15 +156,21 @@ static void keep_active_features(tided_run *r, const char *const *images, size_t
             continue;
         char *want = tided_active_features(n->slurm->features, n->bss_image, images, nimages);
         if (!tided_features_equal(want, n->slurm->features_act))
-            group_add(&gs, &ng, want, n->name);
+            group_add(&gs, &ng, want, n);
         free(want);
     }
     for (size_t i = 0; i < ng; i++) {
         tide_err e;
-        if (tided_slurm_set_active_features(strbuf_str(&gs[i].nodes), gs[i].value, &e))
+        char *list = group_list(&gs[i]);
+        int rc = tided_slurm_set_active_features(list, gs[i].value, &e);
+        if (rc)
             tide_error("%s", e.msg);
         else
-            tide_info("ActiveFeatures=%s for %s", gs[i].value, strbuf_str(&gs[i].nodes));
+            tide_info("ActiveFeatures=%s for %s", gs[i].value, list);
+        for (size_t k = 0; k < gs[i].n; k++)
+            tided_record(r, gs[i].nodes[k], "active-features", gs[i].nodes[k]->slurm->features_act, gs[i].value, -1,
+                         rc ? "failed" : "ok", rc ? e.msg : NULL);
+        free(list);
     }
     groups_free(gs, ng);
 }
@@ -155,33 +199,39 @@ static void keep_pools(tided_run *r)
         long max = tided_max_borrow(pool->max_borrow, pool->max_borrow_percent, size);
         int full = max >= 0 && out >= max;
         char *reason = xasprintf(TIDED_SLURM_REASON_PREFIX " pool %s at MaxBorrow", pool->name);
-        strbuf drain = STRBUF_INIT, undrain = STRBUF_INIT;
+        group *gd = NULL, *gu = NULL;   /* one group each: "drain", "undrain" */
+        size_t nd = 0, nu = 0;
         for (size_t i = 0; i < r->nnodes; i++) {
-            const tided_node *n = r->nodes[i];
+            tided_node *n = r->nodes[i];
             if (n->home != pool || !resting(n))
                 continue;
+            /* Only a drain with exactly tide's reason is ever lifted. */
             int ours = n->slurm->drain && n->slurm->reason && !strcmp(n->slurm->reason, reason);
             if (full && !n->slurm->drain)
-                strbuf_printf(&drain, "%s%s", drain.len ? "," : "", n->name);
+                group_add(&gd, &nd, "drain", n);
             else if (!full && ours)
-                strbuf_printf(&undrain, "%s%s", undrain.len ? "," : "", n->name);
+                group_add(&gu, &nu, "undrain", n);
         }
-        tide_err e;
-        if (drain.len) {
-            if (tided_slurm_drain(strbuf_str(&drain), reason, &e))
+        for (int pass = 0; pass < 2; pass++) {
+            const group *g = pass ? gu : gd;
+            if (!(pass ? nu : nd))
+                continue;
+            tide_err e;
+            char *list = group_list(g);
+            int rc = pass ? tided_slurm_undrain(list, &e) : tided_slurm_drain(list, reason, &e);
+            if (rc)
                 tide_error("%s", e.msg);
+            else if (pass)
+                tide_info("pool %s below MaxBorrow again: undrained %s", pool->name, list);
             else
-                tide_info("pool %s lent %ld of %ld nodes (MaxBorrow): drained %s", pool->name, out, size,
-                          strbuf_str(&drain));
+                tide_info("pool %s lent %ld of %ld nodes (MaxBorrow): drained %s", pool->name, out, size, list);
+            for (size_t k = 0; k < g->n; k++)
+                tided_record(r, g->nodes[k], pass ? "maxborrow-undrain" : "maxborrow-drain", NULL, pool->name, -1,
+                             rc ? "failed" : "ok", rc ? e.msg : NULL);
+            free(list);
         }
-        if (undrain.len) {
-            if (tided_slurm_undrain(strbuf_str(&undrain), &e))
-                tide_error("%s", e.msg);
-            else
-                tide_info("pool %s below MaxBorrow again: undrained %s", pool->name, strbuf_str(&undrain));
-        }
-        strbuf_free(&drain);
-        strbuf_free(&undrain);
+        groups_free(gd, nd);
+        groups_free(gu, nu);
         free(reason);
     }
 }

@@ -156,3 +156,11 @@ tests_unit_test_transition_SOURCES = tests/unit/test_transition.c tests/unit/fak
 tests_unit_test_transition_CFLAGS = $(UNITCFLAGS) -I$(top_srcdir)/helper -pthread
 tests_unit_test_transition_LDADD = $(UNITLIBS) $(SLURM_LDFLAGS) $(SLURM_LIBS) -lpthread
 endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_pool_apply
+TESTS += tests/unit/test_pool_apply
+tests_unit_test_pool_apply_SOURCES = tests/unit/test_pool_apply.c tests/unit/fake_http.c tests/unit/fake_http.h
+tests_unit_test_pool_apply_CFLAGS = $(UNITCFLAGS)
+tests_unit_test_pool_apply_LDADD = $(UNITLIBS)
+endif

@@ -224,6 +224,20 @@ static void failed_acquire_is_undone_in_slurm_first(void **state)
     expect(&f, TIDED_GOAL_HOME, TIDED_STEP_HOME_GROUP);   /* never booted: no power step */
 }
 
+static void taken_back_during_its_release(void **state)
+{
+    (void)state;
+    /* Slurm powered it down (SuspendTimeout) and wants it again while tide's release power step runs. */
+    tided_facts f = home_free();
+    f.powered_down = 0;
+    f.powering_up = 1;
+    f.where = TIDED_AT_SLURM;
+    f.home_power_pending = 1;
+    expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_WAIT);
+    f.home_power_pending = 0;
+    expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_BOOT);
+}
+
 static void reimage_of_a_running_node(void **state)
 {
     (void)state;
@@ -477,6 +491,7 @@ int main(void)
         cmocka_unit_test(registration_timeout_is_a_strike),
         cmocka_unit_test(wrong_image_fails_the_node),
         cmocka_unit_test(failed_acquire_is_undone_in_slurm_first),
+        cmocka_unit_test(taken_back_during_its_release),
         cmocka_unit_test(reimage_of_a_running_node),
         cmocka_unit_test(release_free_node),
         cmocka_unit_test(release_after_restart_powers_once),

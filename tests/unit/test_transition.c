@@ -161,6 +161,56 @@ static void claim_error_puts_it_back_and_strikes(void **state)
                         "SMD: POST " SMD "/groups/slurm/members: HTTP 500 Internal Server Error: database is locked");
 }
 
+static void claim_of_a_large_batch_runs_on_parallel_connections(void **state)
+{
+    fixture *t = *state;
+    enum { N = 8, W = 2 };
+    fake_http fw[W];
+    tided_smd_worker workers[W];
+    tided_node *nodes[N];
+    char name[32];
+
+    memset(fw, 0, sizeof(fw));
+    for (int k = 0; k < W; k++) {
+        workers[k].token = NULL;
+        workers[k].smd = fake_http_client("SMD", SMD, &fw[k]);
+    }
+    t->r.workers = workers;
+    t->r.nworkers = W;
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof(name), "x1001c0s%db0n0", i);
+        nodes[i] = tided_node_new(name);
+        nodes[i]->home = nodes[i]->pool = tide_conf_pool(t->d.conf, "free");
+        nodes[i]->where = TIDED_AT_HOME;
+        /* Worker k takes nodes k, k+W, ...: its own script, in that order. */
+        char del[96];
+        snprintf(del, sizeof(del), "/groups/nodes_free/members/%s", name);
+        fake_expect(&fw[i % W], "DELETE", xstrdup(del), 200, JSON, DELETED);
+        fake_expect(&fw[i % W], "POST", "/groups/slurm/members", i == 5 ? 409 : 201, JSON,
+                    i == 5 ? "{\"title\":\"Conflict\",\"status\":409}" : "[{\"URI\":\"x\"}]");
+    }
+    tided_step_claim(&t->r, nodes, N);   /* the main connection sees nothing */
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(nodes[i]->where, i == 5 ? TIDED_AT_HOME : TIDED_AT_SLURM);
+        assert_int_equal(nodes[i]->failed, i == 5);
+    }
+    for (int k = 0; k < W; k++) {
+        char *owned[N];
+        size_t no = 0;
+        for (size_t x = 0; x < fw[k].n; x++)
+            if (!strcmp(fw[k].ex[x].method, "DELETE"))
+                owned[no++] = (char *)fw[k].ex[x].url_suffix;
+        fake_http_done(&fw[k]);
+        while (no)
+            free(owned[--no]);
+        tide_http_free(workers[k].smd);
+    }
+    for (int i = 0; i < N; i++)
+        tided_node_free(nodes[i]);
+    t->r.workers = NULL;
+    t->r.nworkers = 0;
+}
+
 /* ---- image -------------------------------------------------------------------------------- */
 
 static void image_is_one_put_per_image(void **state)
@@ -564,6 +614,7 @@ int main(void)
         T(claim_lost_race_is_no_strike),
         T(claim_of_a_node_someone_took),
         T(claim_error_puts_it_back_and_strikes),
+        T(claim_of_a_large_batch_runs_on_parallel_connections),
         T(image_is_one_put_per_image),
         T(image_home_uses_home_image_and_empty_params),
         T(image_failure_fails_the_batch),
