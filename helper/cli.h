@@ -54,6 +54,7 @@ int cmd_slurmconf(tide_cli *cli, int argc, char **argv);
 int cmd_slurm(tide_cli *cli, int argc, char **argv);
 int cmd_status(tide_cli *cli, int argc, char **argv);
 int cmd_leases(tide_cli *cli, int argc, char **argv);
+int cmd_pool(tide_cli *cli, int argc, char **argv);
 /* Open /dev/null on whichever of fds 0-2 is closed (Slurm runs its programs so); cmd_slurm.c. */
 void cli_open_stdio(void);
 
@@ -108,6 +109,9 @@ int cli_print_table(tide_table *t);
 /* Print o as JSON to stdout; puts o. */
 int cli_print_json(json_object *o);
 
+/* clstr's hardware matrix of these nodes (hw[i] NULL: no inventory): a row per node, a column per
+ * processor, accelerator, HSN NIC model and DIMM size, cells "✅ (count)" or "❌", then ERROR. */
+tide_table *cli_hw_matrix(char *const *xnames, size_t n, const tide_node_hw *const *hw);
 /* {"MODEL": count, ...} */
 json_object *cli_counts_json(const tide_counts *c);
 /* The hardware of one node as in `tide inventory --json`: xname, processors, accelerators,

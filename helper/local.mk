@@ -9,6 +9,8 @@ helper_tide_SOURCES = \
 	helper/cmd_node.c \
 	helper/cmd_pools.c \
 	helper/cmd_dump.c
+# `tide pool plan|apply` and the hardware matrix it shares with `tide inventory`.
+helper_tide_SOURCES += helper/cmd_pool.c helper/hw_matrix.c
 # `tide slurm-conf`: the programs' install paths go into power.conf and helpers.conf.
 helper_tide_SOURCES += helper/cmd_slurmconf.c
 helper_tide_CPPFLAGS = $(AM_CPPFLAGS) -DTIDE_BINDIR='"$(bindir)"' -DTIDE_SBINDIR='"$(sbindir)"'
@@ -25,10 +27,12 @@ helper_tided_SOURCES = \
 	helper/metrics.c helper/metrics.h
 helper_tided_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(MUNGE_CFLAGS) -pthread
 helper_tided_LDADD = $(LDADD) $(MHD_LIBS) $(MUNGE_LIBS) -lpthread
-# The reconcile loop: one pass (reconcile.c), the decision per node (decide.c, pure), the steps
-# (transition.c), Kubernetes borrow/return (kpool.c), Slurm upkeep (upkeep.c), libslurm (slurm.c).
+# The reconcile loop: one pass (reconcile.c), its reads (observe.c), the decision per node (decide.c,
+# pure), the steps (transition.c), Kubernetes borrow/return (kpool.c), Slurm upkeep (upkeep.c),
+# libslurm (slurm.c).
 helper_tided_SOURCES += \
 	helper/reconcile.c \
+	helper/observe.c helper/observe.h \
 	helper/decide.c helper/decide.h \
 	helper/transition.c helper/transition.h \
 	helper/kpool.c helper/kpool.h \

@@ -18,6 +18,7 @@ static const tide_cmd commands[] = {
     { "inventory", cmd_inventory, "hardware of the nodes of an SMD group, one column per model" },
     { "node",      cmd_node,      "the hardware components of one node" },
     { "pools",     cmd_pools,     "the pools of tide.conf: nodes per hardware profile" },
+    { "pool",      cmd_pool,      "size a group with a clstr pattern: pool plan, pool apply" },
     { "dump",      cmd_dump,      "save SMD's components, groups and inventory for offline use" },
     { "slurm-conf", cmd_slurmconf, "Slurm's nodes.conf, helpers.conf and power.conf from SMD and tide.conf" },
     { "slurm",     cmd_slurm,     "the programs Slurm runs: resume, suspend, resume-fail, reboot, prolog, epilog" },

@@ -37,3 +37,7 @@ lib_libtide_la_SOURCES += \
 lib_libtide_la_LIBADD += $(MUNGE_LIBS)
 # The Slurm configuration of the lending pools (`tide slurm-conf`; pure).
 lib_libtide_la_SOURCES += lib/slurmconf.c lib/slurmconf.h
+# Pool plans against SMD's groups, and applying them race-safely (`tide pool plan|apply`).
+lib_libtide_la_SOURCES += \
+	lib/pool_plan.c lib/pool_plan.h \
+	lib/pool_apply.c lib/pool_apply.h

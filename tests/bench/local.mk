@@ -5,3 +5,5 @@ tests_bench_bench_solver_SOURCES = tests/bench/bench_solver.c \
 	tests/bench/baseline_greedy.c tests/bench/baseline_greedy.h
 tests_bench_bench_solver_LDADD = $(LDADD)
 EXTRA_DIST += tests/bench/run
+# The end-to-end `tide pool plan --from` figure (run by tests/bench/run).
+EXTRA_DIST += tests/bench/bench_pool_plan

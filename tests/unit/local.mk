@@ -164,3 +164,11 @@ tests_unit_test_pool_apply_SOURCES = tests/unit/test_pool_apply.c tests/unit/fak
 tests_unit_test_pool_apply_CFLAGS = $(UNITCFLAGS)
 tests_unit_test_pool_apply_LDADD = $(UNITLIBS)
 endif
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_image_gate
+TESTS += tests/unit/test_image_gate
+tests_unit_test_image_gate_SOURCES = tests/unit/test_image_gate.c nodefeatures/image_gate.c nodefeatures/image_gate.h
+tests_unit_test_image_gate_CFLAGS = $(UNITCFLAGS) -I$(top_srcdir)/nodefeatures
+tests_unit_test_image_gate_LDADD = $(UNITLIBS)
+endif
