@@ -469,3 +469,10 @@ int tide_http_json(tide_http *h, const char *method, const char *path, json_obje
 {
     return tide_http_json_ct(h, method, path, NULL, body, out, NULL, e);
 }
+
+int tide_reply_error(const tide_http *h, const char *method, const char *path, const char *problem,
+                     tide_err *e)
+{
+    return tide_err_set(e, "%s: %s %s%s: %s", tide_http_service(h), method, tide_http_base_url(h), path,
+                        problem);
+}

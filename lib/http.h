@@ -102,6 +102,10 @@ int tide_http_json(tide_http *h, const char *method, const char *path, json_obje
 int tide_http_json_ct(tide_http *h, const char *method, const char *path, const char *content_type,
                       json_object *body, json_object **out, long *status, tide_err *e);
 
+/* Fail with "<service>: <method> <url>: <problem>" for a 2xx reply tide cannot use. Returns -1. */
+int tide_reply_error(const tide_http *h, const char *method, const char *path, const char *problem,
+                     tide_err *e);
+
 /* Parse a response body as JSON, or fail naming service, method, URL. */
 int tide_http_parse_json(const tide_http *h, const char *method, const char *path,
                          const tide_http_resp *resp, json_object **out, tide_err *e);

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <errno.h>
 
+#include "strbuf.h"
+#include "xname.h"
+
 json_object *tide_json_get(json_object *o, const char *key)
 {
     json_object *v;
@@ -69,3 +72,41 @@ json_object *tide_json_str_array(const char *const *items, size_t n)
         json_object_array_add(a, json_object_new_string(items[i]));
     return a;
 }
+
+char **tide_strv_from_json(json_object *arr, int xnames, size_t *n)
+{
+    size_t len = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+    char **v = len ? xcalloc(len, sizeof(*v)) : NULL;
+
+    *n = 0;
+    for (size_t i = 0; i < len; i++) {
+        json_object *it = json_object_array_get_idx(arr, i);
+        if (!json_object_is_type(it, json_type_string))
+            continue;
+        const char *s = json_object_get_string(it);
+        char *norm = xnames ? tide_xname_normalize(s) : NULL;
+        v[(*n)++] = norm ? norm : xstrdup(s);
+    }
+    return v;
+}
+
+void tide_strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+char *tide_reply_str(json_object *o, const char *key)
+{
+    const char *s = tide_json_str(o, key);
+    return xstrdup(s ? s : "");
+}
+
+char *tide_reply_xname(json_object *o, const char *key)
+{
+    const char *s = tide_json_str(o, key);
+    char *norm = s ? tide_xname_normalize(s) : NULL;
+    return norm ? norm : xstrdup(s ? s : "");
+}
+

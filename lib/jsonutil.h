@@ -27,4 +27,12 @@ json_object *tide_json_path(json_object *o, ...);
 /* Build an array of strings. */
 json_object *tide_json_str_array(const char *const *items, size_t n);
 
+/* The strings of a JSON array (other elements skipped; NULL array = none).  With `xnames`, each
+ * is normalised by tide_xname_normalize, or kept as sent when it is not an xname. */
+char **tide_strv_from_json(json_object *arr, int xnames, size_t *n);
+void   tide_strv_free(char **v, size_t n);
+/* A string member copied ("" when absent); the same, normalised as an xname when it is one. */
+char  *tide_reply_str(json_object *o, const char *key);
+char  *tide_reply_xname(json_object *o, const char *key);
+
 #endif

@@ -128,18 +128,6 @@ static int need(tide_site *s, int which, tide_err *e)
     return 0;
 }
 
-/* SMD's Group object as tide_group.  (smd.c reads the same shape for its replies.) */
-static void group_from_json(json_object *j, tide_group *g)
-{
-    const char *excl = tide_json_str(j, "exclusiveGroup");
-    memset(g, 0, sizeof(*g));
-    g->label = tide_reply_str(j, "label");
-    g->description = tide_reply_str(j, "description");
-    g->exclusive_group = excl && *excl ? xstrdup(excl) : NULL;
-    g->tags = tide_strv_from_json(tide_json_array(j, "tags"), 0, &g->ntags);
-    g->members = tide_strv_from_json(tide_json_array(tide_json_get(j, "members"), "ids"), 1, &g->nmembers);
-}
-
 static json_object *find_group(json_object *groups, const char *label)
 {
     size_t n = json_object_array_length(groups);
@@ -165,7 +153,7 @@ int tide_site_group(tide_site *s, const char *label, tide_group *out, tide_err *
         e->http_status = 404;
         return -1;
     }
-    group_from_json(g, out);
+    tide_group_from_json(g, out);
     return 0;
 }
 
@@ -187,7 +175,7 @@ int tide_site_groups(tide_site *s, const char *const *labels, size_t nlabels, ti
         size_t n = json_object_array_length(s->groups);
         got.groups = n ? xcalloc(n, sizeof(*got.groups)) : NULL;
         for (size_t i = 0; i < n; i++)
-            group_from_json(json_object_array_get_idx(s->groups, i), &got.groups[got.n++]);
+            tide_group_from_json(json_object_array_get_idx(s->groups, i), &got.groups[got.n++]);
     }
     if (!labels) {
         *out = got;

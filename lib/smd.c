@@ -15,69 +15,6 @@
 #include "strbuf.h"
 #include "xname.h"
 
-/* ---- helpers shared with the other clients --------------------------- */
-
-char **tide_strv_from_json(json_object *arr, int xnames, size_t *n)
-{
-    size_t len = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
-    char **v = len ? xcalloc(len, sizeof(*v)) : NULL;
-
-    *n = 0;
-    for (size_t i = 0; i < len; i++) {
-        json_object *it = json_object_array_get_idx(arr, i);
-        if (!json_object_is_type(it, json_type_string))
-            continue;
-        const char *s = json_object_get_string(it);
-        char *norm = xnames ? tide_xname_normalize(s) : NULL;
-        v[(*n)++] = norm ? norm : xstrdup(s);
-    }
-    return v;
-}
-
-void tide_strv_free(char **v, size_t n)
-{
-    for (size_t i = 0; v && i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
-int tide_reply_error(const tide_http *h, const char *method, const char *path, const char *problem,
-                     tide_err *e)
-{
-    return tide_err_set(e, "%s: %s %s%s: %s", tide_http_service(h), method, tide_http_base_url(h), path,
-                        problem);
-}
-
-void tide_urlencode_segment(strbuf *b, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == ':') {
-            strbuf_add(b, s, 1);
-        } else {
-            char one[2] = { *s, 0 };
-            strbuf_urlencode(b, one);
-        }
-    }
-}
-
-char *tide_reply_str(json_object *o, const char *key)
-{
-    const char *s = tide_json_str(o, key);
-    return xstrdup(s ? s : "");
-}
-
-char *tide_reply_xname(json_object *o, const char *key)
-{
-    const char *s = tide_json_str(o, key);
-    char *norm = s ? tide_xname_normalize(s) : NULL;
-    return norm ? norm : xstrdup(s ? s : "");
-}
-
-const char *tide_xname_or_self(const char *s, char *buf, size_t size)
-{
-    return tide_xname_normalize_buf(s, buf, size) ? s : buf;
-}
-
 /* prefix + encoded segment + suffix, e.g. "/groups/" "compute" "/members". */
 static char *seg_path(const char *prefix, const char *segment, const char *suffix)
 {

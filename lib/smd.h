@@ -17,6 +17,8 @@
 
 #include "err.h"
 #include "http.h"
+#include "jsonutil.h"
+#include "xname.h"
 
 /* ---- groups ---------------------------------------------------------- */
 
@@ -139,23 +141,5 @@ int tide_smd_reserve_renew(tide_http *smd, const tide_reservations *r, int minut
 int tide_smd_reserve_release(tide_http *smd, const tide_reservations *r, tide_err *e);
 /* POST /locks/service/reservations/check with the deputy keys of r; *nvalid = ids still held. */
 int tide_smd_reserve_check(tide_http *smd, const tide_reservations *r, size_t *nvalid, tide_err *e);
-
-/* ---- helpers the other service clients share ----------------------- */
-
-/* The strings of a JSON array (other elements skipped; NULL array = none).  With `xnames`, each
- * is normalised by tide_xname_normalize, or kept as sent when it is not an xname. */
-char **tide_strv_from_json(json_object *arr, int xnames, size_t *n);
-void   tide_strv_free(char **v, size_t n);
-/* A string member copied ("" when absent); the same, normalised as an xname when it is one. */
-char  *tide_reply_str(json_object *o, const char *key);
-char  *tide_reply_xname(json_object *o, const char *key);
-/* xname normalised into buf for comparing with parsed names; s itself when it is not an xname. */
-const char *tide_xname_or_self(const char *s, char *buf, size_t size);
-/* Fail with "<service>: <method> <url>: <problem>" for a 2xx reply tide cannot use. Returns -1. */
-int    tide_reply_error(const tide_http *h, const char *method, const char *path, const char *problem,
-                        tide_err *e);
-/* Append s as one URL path segment: percent-encoded like strbuf_urlencode, but ':' kept, since
- * RFC 3986 allows it in a segment and group labels use it ("slurm:pool"). */
-void   tide_urlencode_segment(strbuf *b, const char *s);
 
 #endif

@@ -149,3 +149,15 @@ void strbuf_free(strbuf *b)
     b->s = NULL;
     b->len = b->cap = 0;
 }
+
+void tide_urlencode_segment(strbuf *b, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == ':') {
+            strbuf_add(b, s, 1);
+        } else {
+            char one[2] = { *s, 0 };
+            strbuf_urlencode(b, one);
+        }
+    }
+}

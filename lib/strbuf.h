@@ -22,6 +22,9 @@ void  strbuf_puts(strbuf *b, const char *s);
 void  strbuf_printf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Append s URL-encoded (RFC 3986 unreserved characters kept). */
 void  strbuf_urlencode(strbuf *b, const char *s);
+/* Append s as one URL path segment: percent-encoded like strbuf_urlencode, but ':' kept, since
+ * RFC 3986 allows it in a segment and group labels use it ("slurm:pool"). */
+void  tide_urlencode_segment(strbuf *b, const char *s);
 const char *strbuf_str(const strbuf *b);   /* "" when empty */
 char *strbuf_steal(strbuf *b);             /* caller frees; buffer is reset */
 void  strbuf_reset(strbuf *b);             /* keep the allocation, length 0 */

@@ -244,3 +244,8 @@ int tide_xname_cmp(const char *a, const char *b)
     }
     return *a ? 1 : *b ? -1 : 0;
 }
+
+const char *tide_xname_or_self(const char *s, char *buf, size_t size)
+{
+    return tide_xname_normalize_buf(s, buf, size) ? s : buf;
+}

@@ -53,4 +53,7 @@ int tide_xname_distance(const char *a, const char *b);
 /* Order xnames by their numbers (x2 < x10), the order admins expect in tables. */
 int tide_xname_cmp(const char *a, const char *b);
 
+/* xname normalised into buf for comparing with parsed names; s itself when it is not an xname. */
+const char *tide_xname_or_self(const char *s, char *buf, size_t size);
+
 #endif
