@@ -161,16 +161,29 @@ static int check_name(parse_ctx *p, const pair *kv)
     return 0;
 }
 
+/* Check a Pool=/Image= record's name and make a zeroed slot for it at the end of *arr. */
+static void *new_record(parse_ctx *p, const char *what, const pair *name, int exists, void **arr, size_t *n,
+                        size_t size)
+{
+    if (check_name(p, name))
+        return NULL;
+    if (exists) {
+        conf_error(p, "%s=%s is defined twice", what, name->value);
+        return NULL;
+    }
+    *arr = xrealloc(*arr, size * (*n + 1));
+    void *slot = (char *)*arr + size * (*n)++;
+    memset(slot, 0, size);
+    return slot;
+}
+
 static int apply_pool(parse_ctx *p, const pair *kv, int n)
 {
     tide_conf *c = p->conf;
-    if (check_name(p, &kv[0]))
+    tide_pool_conf *pool = new_record(p, "Pool", &kv[0], tide_conf_pool(c, kv[0].value) != NULL,
+                                      (void **)&c->pools, &c->npools, sizeof(*c->pools));
+    if (!pool)
         return -1;
-    if (tide_conf_pool(c, kv[0].value))
-        return conf_error(p, "Pool=%s is defined twice", kv[0].value);
-    c->pools = xrealloc(c->pools, sizeof(*c->pools) * (c->npools + 1));
-    tide_pool_conf *pool = &c->pools[c->npools++];
-    memset(pool, 0, sizeof(*pool));
     pool->name = xstrdup(kv[0].value);
     pool->kind = TIDE_POOL_TENANT;
     pool->cost = 1;
@@ -236,13 +249,10 @@ static int apply_pool(parse_ctx *p, const pair *kv, int n)
 static int apply_image(parse_ctx *p, const pair *kv, int n)
 {
     tide_conf *c = p->conf;
-    if (check_name(p, &kv[0]))
+    tide_image_conf *img = new_record(p, "Image", &kv[0], tide_conf_image(c, kv[0].value) != NULL,
+                                      (void **)&c->images, &c->nimages, sizeof(*c->images));
+    if (!img)
         return -1;
-    if (tide_conf_image(c, kv[0].value))
-        return conf_error(p, "Image=%s is defined twice", kv[0].value);
-    c->images = xrealloc(c->images, sizeof(*c->images) * (c->nimages + 1));
-    tide_image_conf *img = &c->images[c->nimages++];
-    memset(img, 0, sizeof(*img));
     img->name = xstrdup(kv[0].value);
     img->where = xasprintf("%s:%d", p->name, p->line);
 
