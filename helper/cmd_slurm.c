@@ -14,7 +14,10 @@
  *
  * Each hands one request to tided and exits: 0 once tided accepted it,
  * 1 when tided could not be reached or refused (after one retry), 2 on bad
- * arguments.  Slurm gives these programs no PATH and closed stdio, and keeps
+ * arguments.  prolog and epilog are only hints (the loop reads the jobs from
+ * Slurm itself), and a PrologSlurmctld that fails makes Slurm requeue or
+ * kill the job: run by Slurm (SLURM_JOB_ID set) they exit 0 whatever went
+ * wrong, with the reason in syslog.  Slurm gives these programs no PATH and closed stdio, and keeps
  * SLURM_RESUME_FILE only briefly: stdio is reopened on /dev/null before
  * anything (tide.c), the resume file is read first, and every message goes to
  * syslog (ident tide-slurm) as well as to stderr.
@@ -52,7 +55,9 @@ static const char help[] =
     "Installed also as tide-slurm-resume, tide-slurm-suspend, tide-slurm-resume-fail,\n"
     "tide-slurm-reboot, tide-slurm-prolog and tide-slurm-epilog for slurm.conf.\n"
     "Exit status: 0 when tided accepted the request, 1 when it could not be reached or\n"
-    "refused it, 2 on bad arguments.  Messages go to syslog (tide-slurm) and stderr.\n";
+    "refused it, 2 on bad arguments; but prolog and epilog with SLURM_JOB_ID set exit 0\n"
+    "whatever went wrong (they are only hints, and a failing PrologSlurmctld would cost\n"
+    "the job).  Messages go to syslog (tide-slurm) and stderr.\n";
 
 void cli_open_stdio(void)
 {
@@ -125,6 +130,20 @@ static int env_true(const char *name)
 {
     const char *v = env(name);
     return v && strcmp(v, "0") && strcasecmp(v, "no") && strcasecmp(v, "false");
+}
+
+/*
+ * The exit status of program `kind` after `rc`.  prolog and epilog are only hints (tided reads the jobs from
+ * Slurm itself), and a failing PrologSlurmctld makes Slurm requeue or kill the job: under Slurm (SLURM_JOB_ID
+ * set) they never fail.  The error is in syslog already.
+ */
+static int only_a_hint(tide_req_kind kind, int rc)
+{
+    if (rc == CLI_OK || (kind != TIDE_REQ_PROLOG && kind != TIDE_REQ_EPILOG) || !env_job_id())
+        return rc;
+    tide_info("slurm %s: job %ld goes on without tided (it reads the jobs from Slurm itself)", tide_req_name(kind),
+              env_job_id());
+    return CLI_OK;
 }
 
 /* Fill r from the arguments and environment of program `kind`.  CLI_OK or the exit status. */
@@ -204,7 +223,7 @@ int cmd_slurm(tide_cli *cli, int argc, char **argv)
     int rc = build_request(kind, argc - 2, argv + 2, &r);
     if (rc != CLI_OK) {
         tide_request_free(&r);
-        return rc;
+        return only_a_hint(kind, rc);
     }
 
     tide_err e = { 0 };
@@ -225,6 +244,7 @@ int cmd_slurm(tide_cli *cli, int argc, char **argv)
                   (long long)tide_json_int(reply, "accepted", 0));
         rc = CLI_OK;
     }
+    rc = only_a_hint(kind, rc);
     free(nodes);
     json_object_put(body);
     json_object_put(reply);

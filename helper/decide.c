@@ -239,12 +239,12 @@ static int is_image(const match_ctx *m, const char *f)
     return 0;
 }
 
-/* The node's static features plus the candidate image. */
+/* The node's static features plus the candidate image (none when NULL). */
 static int has_feature(const char *feature, void *arg)
 {
     const match_ctx *m = arg;
     if (is_image(m, feature))
-        return !strcmp(feature, m->image);
+        return m->image && !strcmp(feature, m->image);
     return list_has(m->node_features, feature);
 }
 
@@ -380,4 +380,210 @@ long tided_max_borrow(int max_borrow, int percent, long size)
     if (max_borrow <= 0)
         return -1;   /* unset or 0: no limit (tide.conf(5)) */
     return percent ? size * max_borrow / 100 : max_borrow;
+}
+
+/* ---- holds ---------------------------------------------------------------------- */
+
+/* Whether a node can match a parsed constraint, in one of the images it offers or none. */
+static int matches_parsed(const tide_constraint *c, const char *features, const char *const *images,
+                          size_t nimages)
+{
+    match_ctx m = { features, images, nimages, NULL };
+    if (!c->root || tide_constraint_node_match(c, has_feature, &m))
+        return 1;
+    for (size_t i = 0; i < nimages; i++) {
+        if (!list_has(features, images[i]))
+            continue;
+        m.image = images[i];
+        if (tide_constraint_node_match(c, has_feature, &m))
+            return 1;
+    }
+    return 0;
+}
+
+int tided_node_matches(const char *constraint, const char *features, const char *const *images, size_t nimages)
+{
+    tide_constraint c;
+    tide_err e;
+    if (!constraint || !*constraint || tide_constraint_parse(constraint, &c, &e))
+        return 1;
+    int ok = matches_parsed(&c, features, images, nimages);
+    tide_constraint_free(&c);
+    return ok;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A node's hardware: its static features (no image), sorted, without duplicates. Caller frees. */
+static char *hardware_of(const char *available, const char *const *images, size_t nimages)
+{
+    char **words = NULL;
+    size_t n = 0;
+    for (const char *p = available ? available : ""; *p;) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        const char *start = p;
+        while (*p && *p != ',' && *p != ' ')
+            p++;
+        size_t len = (size_t)(p - start);
+        if (!len || in_images(start, len, images, nimages))
+            continue;
+        words = xrealloc(words, sizeof(*words) * (n + 1));
+        words[n++] = xstrndup(start, len);
+    }
+    if (n)
+        qsort(words, n, sizeof(*words), str_cmp);
+    strbuf b = STRBUF_INIT;
+    for (size_t i = 0; i < n; i++)
+        if (!i || strcmp(words[i], words[i - 1]))
+            strbuf_printf(&b, "%s%s", b.len ? "," : "", words[i]);
+    for (size_t i = 0; i < n; i++)
+        free(words[i]);
+    free(words);
+    char *out = strbuf_steal(&b);
+    return out ? out : xstrdup("");
+}
+
+typedef struct hw_entry {
+    char  *hw;
+    int    cost;
+    size_t node;
+} hw_entry;
+
+static int hw_cmp(const void *a, const void *b)
+{
+    const hw_entry *x = a, *y = b;
+    int c = strcmp(x->hw, y->hw);
+    if (c)
+        return c;
+    if (x->cost != y->cost)
+        return x->cost < y->cost ? -1 : 1;
+    return x->node < y->node ? -1 : x->node > y->node;
+}
+
+/* Rule 1: resting usable nodes with a cheaper resting usable twin are held.  Returns how many. */
+static size_t hold_dearer_twins(const tided_hold_node *nodes, size_t n, const char *const *images, size_t nimages,
+                                int *hold)
+{
+    hw_entry *es = xcalloc(n + 1, sizeof(*es));
+    size_t ne = 0, held = 0;
+
+    for (size_t i = 0; i < n; i++)
+        if (nodes[i].resting && nodes[i].usable)
+            es[ne++] = (hw_entry){ hardware_of(nodes[i].features, images, nimages), nodes[i].cost, i };
+    if (ne)
+        qsort(es, ne, sizeof(*es), hw_cmp);
+    /* Sorted by hardware then cost: the first of each run is the cheapest twin. */
+    for (size_t i = 0, first = 0; i < ne; i++) {
+        if (strcmp(es[i].hw, es[first].hw))
+            first = i;
+        if (es[i].cost > es[first].cost) {
+            hold[es[i].node] = 1;
+            held++;
+        }
+    }
+    for (size_t i = 0; i < ne; i++)
+        free(es[i].hw);
+    free(es);
+    return held;
+}
+
+static int named(const char *name, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (list[i] && !strcmp(list[i], name))
+            return 1;
+    return 0;
+}
+
+/* What one waiting job has taken so far. */
+typedef struct job_take {
+    unsigned nodes, cpus;
+    unsigned need_nodes, need_cpus;
+} job_take;
+
+static int satisfied(const job_take *t)
+{
+    return t->nodes >= t->need_nodes && t->cpus >= t->need_cpus;
+}
+
+static void take(job_take *t, const tided_hold_node *node, int *taken)
+{
+    *taken = 1;
+    t->nodes++;
+    t->cpus += node->cpus;
+}
+
+/* Rules 2 and 3 for one job. */
+static void job_lets_go(const tided_hold_node *nodes, size_t n, const tided_hold_job *job, const char *const *images,
+                        size_t nimages, int *hold, int *taken)
+{
+    tide_constraint c = { NULL };
+    tide_err e;
+    int *fits = xcalloc(n + 1, sizeof(*fits));
+    job_take t = { 0, 0, job->nodes ? job->nodes : 1, job->cpus };
+
+    /* A constraint that does not parse keeps the job from no node. */
+    if (job->constraint && *job->constraint && tide_constraint_parse(job->constraint, &c, &e))
+        c.root = NULL;
+    for (size_t i = 0; i < n; i++)
+        fits[i] = nodes[i].usable && !taken[i] && !named(nodes[i].name, job->excluded, job->nexcluded) &&
+                  matches_parsed(&c, nodes[i].features, images, nimages);
+    tide_constraint_free(&c);
+
+    /* The nodes it names are its own: let them go, whatever they cost. */
+    for (size_t i = 0; i < n; i++)
+        if (fits[i] && named(nodes[i].name, job->required, job->nrequired)) {
+            hold[i] = 0;
+            take(&t, &nodes[i], &taken[i]);
+        }
+    /* It has waited long enough: nothing of tide's stands in its way any more. */
+    if (job->waited >= TIDED_HOLD_PATIENCE)
+        for (size_t i = 0; i < n; i++)
+            if (fits[i])
+                hold[i] = 0;
+    /* What Slurm gives it first: the powered-up nodes, then the powered-down ones tide does not hold. */
+    for (int resting = 0; resting < 2; resting++)
+        for (size_t i = 0; i < n && !satisfied(&t); i++)
+            if (fits[i] && !taken[i] && !hold[i] && nodes[i].resting == resting)
+                take(&t, &nodes[i], &taken[i]);
+    /* Too few: let held nodes go, the cheapest first. */
+    while (!satisfied(&t)) {
+        size_t best = n;
+        for (size_t i = 0; i < n; i++)
+            if (fits[i] && !taken[i] && hold[i] && (best == n || nodes[i].price < nodes[best].price))
+                best = i;
+        if (best == n)
+            break;   /* not even every node it matches is enough: it waits for busy ones */
+        hold[best] = 0;
+        take(&t, &nodes[best], &taken[best]);
+    }
+    free(fits);
+}
+
+void tided_holds(const tided_hold_node *nodes, size_t n, const tided_hold_job *jobs, size_t njobs,
+                 const char *const *images, size_t nimages, int weights_work, int *hold)
+{
+    for (size_t i = 0; i < n; i++)
+        hold[i] = 0;
+    if (weights_work || !hold_dearer_twins(nodes, n, images, nimages, hold))
+        return;
+    int *taken = xcalloc(n + 1, sizeof(*taken));
+    for (size_t j = 0; j < njobs; j++)
+        job_lets_go(nodes, n, &jobs[j], images, nimages, hold, taken);
+    free(taken);
+}
+
+tided_drain_action tided_drain_want(tided_drained now, int maxborrow, int hold)
+{
+    if (now == TIDED_DRAINED_OTHER)
+        return TIDED_DRAIN_KEEP;   /* not tide's: never touched */
+    if (maxborrow)
+        return now == TIDED_DRAINED_MAXBORROW ? TIDED_DRAIN_KEEP : TIDED_DRAIN_MAXBORROW;
+    if (hold)
+        return now == TIDED_DRAINED_HOLD ? TIDED_DRAIN_KEEP : TIDED_DRAIN_HOLD;
+    return now == TIDED_DRAINED_NO ? TIDED_DRAIN_KEEP : TIDED_DRAIN_UNDRAIN;
 }

@@ -146,4 +146,77 @@ int tided_features_equal(const char *a, const char *b);
  * -1 when there is no limit (MaxBorrow unset or 0). */
 long tided_max_borrow(int max_borrow, int percent, long size);
 
+/* ---- holds: the cheapest pool first on Slurm 22.05 ------------------------------------------ */
+
+/*
+ * slurmctld 22.05 sorts its node table by name and ignores Weight for powered-down nodes, so
+ * among those it takes the lowest-named one that fits, whatever its pool costs.  tided
+ * therefore drains ("holds") powered-down nodes of a pool when an equivalent node of a
+ * cheaper pool could serve instead, and lets them go as soon as it cannot, or as soon as a
+ * waiting job needs more than the cheaper nodes offer.  23.02 and later honour Weight for
+ * powered-down nodes: no holds there (`weights_work`).
+ *
+ * The rule (tided(8), HOLDS):
+ *   1. a node is held when it is resting (POWERED_DOWN at home, not claimed), usable, and
+ *      a usable resting node with the same hardware (static features: AvailableFeatures
+ *      minus the images) has a lower pool Cost;
+ *   2. each waiting job (pending for Resources, ReqNodeNotAvail or NodeDown), in priority
+ *      order, takes the usable unheld nodes it matches (constraint, -w, -x; the powered-up
+ *      ones first)
+ *      until it has its minimum node and CPU count; if they are too few, the held nodes it
+ *      matches are let go, cheapest first, until it has them (the nodes it requires by
+ *      name are let go at once).  Nodes one job takes do not count for the next;
+ *   3. a job that has waited TIDED_HOLD_PATIENCE seconds lets go of every held node it
+ *      matches (whatever else it waits for, tide's holds never keep it waiting for long).
+ */
+#define TIDED_HOLD_REASON "tide: held while cheaper nodes can serve"
+#define TIDED_HOLD_PATIENCE 60
+
+typedef struct tided_hold_node {
+    const char   *name;
+    const char   *features;   /* Slurm's AvailableFeatures (images included) */
+    int           cost;       /* the Cost of its home pool */
+    unsigned long price;      /* its pull cost: the cheapest held node is let go first */
+    unsigned      cpus;
+    int           resting;    /* POWERED_DOWN at home, not claimed: a hold applies to it */
+    int           usable;     /* Slurm could give it to a job now, were it not for tide's hold */
+} tided_hold_node;
+
+typedef struct tided_hold_job {
+    const char   *constraint;  /* Slurm's Features= of the job; NULL or "": any node */
+    unsigned      nodes, cpus; /* the least it needs */
+    const char *const *required; size_t nrequired;   /* -w */
+    const char *const *excluded; size_t nexcluded;   /* -x */
+    long          waited;      /* seconds it has been waiting for nodes */
+} tided_hold_job;
+
+/* hold[i] = 1 when nodes[i] is to be held, else 0.  `jobs`: the waiting jobs, highest
+ * priority first.  Without weights_work nothing is held. */
+void tided_holds(const tided_hold_node *nodes, size_t n, const tided_hold_job *jobs, size_t njobs,
+                 const char *const *images, size_t nimages, int weights_work, int *hold);
+
+/* 1 when a node with these AvailableFeatures can run a job with this constraint, in one of
+ * the images it offers (or none).  An empty constraint matches every node; one that does not
+ * parse too (never keep a job from a node on a doubt). */
+int tided_node_matches(const char *constraint, const char *features, const char *const *images, size_t nimages);
+
+/* ---- tide's drains on a node: MaxBorrow and holds, one reason each --------------------------- */
+
+typedef enum {
+    TIDED_DRAINED_NO,          /* not drained */
+    TIDED_DRAINED_MAXBORROW,   /* drained with exactly its pool's MaxBorrow reason */
+    TIDED_DRAINED_HOLD,        /* drained with exactly TIDED_HOLD_REASON */
+    TIDED_DRAINED_OTHER,       /* drained by someone else, or for another reason: never touched */
+} tided_drained;
+
+typedef enum {
+    TIDED_DRAIN_KEEP,          /* leave it as it is */
+    TIDED_DRAIN_MAXBORROW,     /* drain (or re-drain) with the MaxBorrow reason */
+    TIDED_DRAIN_HOLD,          /* drain (or re-drain) with the hold reason */
+    TIDED_DRAIN_UNDRAIN,       /* lift tide's drain */
+} tided_drain_action;
+
+/* What to do with a node's drain: MaxBorrow wins over a hold; only tide's own drains move. */
+tided_drain_action tided_drain_want(tided_drained now, int maxborrow, int hold);
+
 #endif

@@ -12,8 +12,8 @@
  *      for all of them; repeat while a node moves on (a node that is claimed
  *      is imaged and booted in the same pass);
  *   4. keep Slurm in line for the nodes at home: Weight = pull cost,
- *      ActiveFeatures = the image BSS would boot, MaxBorrow drains, and
- *      notice a quarantine an admin lifted;
+ *      ActiveFeatures = the image BSS would boot, MaxBorrow drains, holds
+ *      (cheapest pool first on 22.05), and notice a quarantine an admin lifted;
  *   5. publish the status rows and the metrics.
  * Nothing here is the only copy of a decision: deleting the journal, or
  * killing tided at any point, costs at most one more boot of a node.
@@ -547,7 +547,8 @@ static void pass(rec *rc)
         tide_error("%s", e.msg);
         return;   /* without Slurm's view there is nothing to decide */
     }
-    if (tided_slurm_load_jobs(&rc->sjobs, &e))
+    int jobs_ok = tided_slurm_load_jobs(&rc->sjobs, &e) == 0;
+    if (!jobs_ok)
         tide_error("%s (images are chosen without the jobs' constraints this pass)", e.msg);
     if (tided_observe_smd(r, &rc->snodes, &rc->groups_ok))
         return;   /* where the nodes are is the one fact every step needs */
@@ -564,7 +565,7 @@ static void pass(rec *rc)
             break;
     free(done);
 
-    tided_upkeep(r, rc->images, rc->nimages);
+    tided_upkeep(r, jobs_ok ? &rc->sjobs : NULL, rc->images, rc->nimages);
     publish(rc);
     tided_metrics_pass(r->d->metrics, (double)time(NULL));
 }

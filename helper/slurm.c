@@ -96,6 +96,7 @@ static void decode_node(const node_info_t *ni, tided_slurm_node *out)
     /* Slurm sends NULL active features when they equal the available ones. */
     out->features_act = dup_or_empty(ni->features_act ? ni->features_act : ni->features);
     out->weight = ni->weight;
+    out->cpus = ni->cpus;
     out->boot_time = ni->boot_time;
 }
 
@@ -150,6 +151,24 @@ int tided_slurm_tide_reason(const tided_slurm_node *n)
 
 /* ---- jobs ----------------------------------------------------------------- */
 
+/* A host list Slurm wrote, expanded by tide's own code (libslurm 22.05 cannot parse every xname form). */
+static void expand(const char *expr, char ***names, size_t *n)
+{
+    tide_hostlist hl = TIDE_HOSTLIST_INIT;
+    tide_err he;
+    *names = NULL;
+    *n = 0;
+    if (!expr || !*expr)
+        return;
+    if (tide_hostlist_expand(expr, &hl, &he) == 0) {
+        *names = hl.names;
+        *n = hl.n;
+    } else {
+        /* Slurm wrote it, so this should not happen; the job is still listed. */
+        tide_hostlist_free(&hl);
+    }
+}
+
 int tided_slurm_load_jobs(tided_slurm_jobs *out, tide_err *e)
 {
     job_info_msg_t *msg = NULL;
@@ -171,16 +190,17 @@ int tided_slurm_load_jobs(tided_slurm_jobs *out, tide_err *e)
         j->configuring = !!(ji->job_state & JOB_CONFIGURING);
         j->nodes = dup_or_empty(ji->nodes);
         j->features = dup_or_empty(ji->features);
-        if (*j->nodes) {
-            tide_hostlist hl = TIDE_HOSTLIST_INIT;
-            tide_err he;
-            if (tide_hostlist_expand(j->nodes, &hl, &he) == 0) {
-                j->node_list = hl.names;
-                j->nnodes = hl.n;
-            } else {
-                /* Slurm wrote it, so this should not happen; the job is still listed. */
-                tide_hostlist_free(&hl);
-            }
+        expand(j->nodes, &j->node_list, &j->nnodes);
+        if (j->pending) {
+            /* Resources, ReqNodeNotAvail, and NodeDown (requeued after a node failed). */
+            j->waits_for_nodes = ji->state_reason == WAIT_RESOURCES || ji->state_reason == WAIT_NODE_NOT_AVAIL ||
+                                 ji->state_reason == FAIL_DOWN_NODE;
+            j->min_nodes = ji->num_nodes;
+            j->min_cpus = ji->num_cpus;
+            j->priority = ji->priority;
+            j->eligible_time = ji->eligible_time;
+            expand(ji->req_nodes, &j->req_list, &j->nreq);
+            expand(ji->exc_nodes, &j->exc_list, &j->nexc);
         }
     }
     slurm_free_job_info_msg(msg);
@@ -193,6 +213,10 @@ void tided_slurm_jobs_free(tided_slurm_jobs *l)
         tided_slurm_job *j = &l->items[i];
         tide_hostlist hl = { j->node_list, j->nnodes };
         tide_hostlist_free(&hl);
+        tide_hostlist req = { j->req_list, j->nreq };
+        tide_hostlist_free(&req);
+        tide_hostlist exc = { j->exc_list, j->nexc };
+        tide_hostlist_free(&exc);
         free(j->nodes);
         free(j->features);
     }

@@ -41,6 +41,7 @@ typedef struct tided_slurm_node {
     char    *features;     /* AvailableFeatures, "" when none */
     char    *features_act; /* ActiveFeatures, "" when none (Slurm's NULL: the same as available) */
     uint32_t weight;
+    uint32_t cpus;         /* configured CPUs */
     time_t   boot_time;
 } tided_slurm_node;
 
@@ -55,6 +56,12 @@ typedef struct tided_slurm_job {
     char    *nodes;        /* as Slurm wrote it, "" when none */
     char   **node_list;  size_t nnodes;       /* expanded */
     char    *features;     /* the constraint (Slurm writes ',' as '&'), "" when none */
+    /* pending jobs: what they wait for (upkeep.c's holds) */
+    int      waits_for_nodes;   /* pending with reason Resources, ReqNodeNotAvail or NodeDown */
+    uint32_t min_nodes, min_cpus, priority;
+    time_t   eligible_time;     /* since when it may run (0: not yet) */
+    char   **req_list;  size_t nreq;   /* the nodes it requires (-w), expanded */
+    char   **exc_list;  size_t nexc;   /* the nodes it excludes (-x), expanded */
 } tided_slurm_job;
 
 typedef struct tided_slurm_jobs {

@@ -1,15 +1,22 @@
 /*
  * tide-node.c - tide on a compute node: the node_features/helpers Helper that
- * tells Slurm which image the node runs (tide-node(8)).
+ * tells Slurm which image the node runs, and the Prolog that keeps a job off a
+ * node booted in another image (tide-node(8)).
  *
  * tided boots a node with ` tide.image=<name>` on its kernel command line, so
  * the booted image is a fact of the running kernel, not of a file anyone can
- * edit.  Three ways to run it:
+ * edit.  Four ways to run it:
  *
  *   tide-node            Slurm's query: print the image, one line, exit 0
  *                        (nothing when the node was not booted by tide)
  *   tide-node FEATURE    Slurm's set: the node must boot FEATURE next; tided
  *                        is asked for a re-image (POST /v1/reboot)
+ *   tide-node prolog     slurm.conf Prolog= (also as a program named
+ *                        tide-node-prolog, since Prolog= takes no arguments):
+ *                        exit 1, so that Slurm requeues the job and drains
+ *                        the node, when SLURM_JOB_CONSTRAINTS asks for an
+ *                        image this node did not boot (image_gate.c); exit 0
+ *                        on anything it cannot read
  *   tide-node image      for admins: the image, or an error saying why not
  *
  * slurmd runs the Helper with argv == NULL in query mode (argc 0, or argv[0]
@@ -33,6 +40,7 @@
 
 #include "conf.h"
 #include "err.h"
+#include "image_gate.h"
 #include "log.h"
 #include "proto.h"
 #include "strbuf.h"
@@ -41,17 +49,21 @@
 #define IMAGE_KEY "tide.image="
 #define XNAME_KEY "xname="        /* BSS adds xname=<node> to every boot script */
 #define MAX_CMDLINE 65536
+#define PROLOG_NAME "tide-node-prolog"   /* the Prolog under its own name: Prolog= takes no arguments */
 
 static const char usage_text[] =
     "Usage: tide-node              print the image this node booted (Slurm's query)\n"
     "       tide-node FEATURE      boot FEATURE next: ask tided to re-image this node\n"
+    "       tide-node prolog       slurm.conf Prolog= (or as " PROLOG_NAME "): fail when the job\n"
+    "                              asks for another image than the one this node booted\n"
     "       tide-node image        print the image this node booted, or why there is none\n"
     "       tide-node --help | --version\n"
     "\n"
     "The node_features/helpers Helper of tide (helpers.conf: Feature=IMAGE\n"
     "Helper=/path/to/tide-node).  The image is the value of tide.image= on the\n"
-    "kernel command line: $TIDE_CMDLINE if set, else /proc/cmdline.  Set mode reads\n"
-    "tide.conf (-c is not accepted: $TIDE_CONF, else " TIDE_DEFAULT_CONF ").\n"
+    "kernel command line: $TIDE_CMDLINE if set, else /proc/cmdline.  Set mode\n"
+    "and prolog read tide.conf: $TIDE_CONF, else " TIDE_DEFAULT_CONF "\n"
+    "(-c is not accepted).\n"
     "\n"
     "See tide-node(8).\n";
 
@@ -248,13 +260,77 @@ static int set_image(const char *feature)
     return 0;
 }
 
+static const char *env_or(const char *name, const char *dflt)
+{
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "(null)") ? v : dflt;
+}
+
+/*
+ * slurm.conf Prolog=: run by slurmd on the node before the job, as root, with an environment of
+ * Slurm's own (no PATH, no TIDE_CONF), stdio maybe closed.  Exit 1 stops the job: Slurm requeues
+ * it and drains the node "Prolog error", which an admin must look at (tided never lifts a drain
+ * it did not set).  So only a sure mismatch fails; anything unreadable is logged and let through.
+ */
+static int prolog(void)
+{
+    const char *job = env_or("SLURM_JOB_ID", "?");
+    const char *node = env_or("SLURMD_NODENAME", "this node");
+    const char *constraint = env_or("SLURM_JOB_CONSTRAINTS", NULL);
+    tide_err e = { 0 };
+
+    if (!constraint)
+        return 0;   /* every job runs the Prolog: the common case costs nothing */
+    char *cmdline = read_cmdline(cmdline_path(), &e);
+    if (!cmdline) {
+        tide_error("prolog: job %s on %s: %s: image not checked", job, node, e.msg);
+        return 0;
+    }
+    char *booted = cmdline_value(cmdline, IMAGE_KEY);
+    free(cmdline);
+    tide_conf *conf = tide_conf_load(tide_conf_path(NULL), &e);
+    if (!conf) {
+        tide_error("prolog: job %s on %s: %s: image not checked", job, node, e.msg);
+        free(booted);
+        return 0;
+    }
+    const char **images = xcalloc(conf->nimages + 1, sizeof(*images));
+    for (size_t i = 0; i < conf->nimages; i++)
+        images[i] = conf->images[i].name;
+    char why[TIDE_ERR_MAX];
+    tide_gate verdict = tide_image_gate(constraint, booted, images, conf->nimages, why, sizeof(why));
+    int rc = 0;
+    if (verdict == TIDE_GATE_REFUSE)
+        rc = fail(1, 1, "prolog: job %s refused on %s: %s", job, node, why);
+    else
+        tide_debug("prolog: job %s on %s: %s", job, node, why);
+    free(images);
+    tide_conf_free(conf);
+    free(booted);
+    return rc;
+}
+
+/* `tide-node prolog`, or the program under the name tide-node-prolog (argv[0] is the Prolog's path). */
+static int invoked_as_prolog(int argc, char **argv)
+{
+    if (argc >= 1 && argv[0] && *argv[0]) {
+        const char *base = strrchr(argv[0], '/');
+        if (!strcmp(base ? base + 1 : argv[0], PROLOG_NAME))
+            return 1;
+    }
+    return argc >= 2 && argv[1] && !strcmp(argv[1], "prolog");
+}
+
 int main(int argc, char **argv)
 {
     guard_stdio();
+    int as_prolog = invoked_as_prolog(argc, argv);
     /* Slurm's modes log to syslog: their stderr is a pipe slurmd filters and drops. */
-    int slurm_mode = argc < 2 || !argv[1] || (strcmp(argv[1], "image") && argv[1][0] != '-');
+    int slurm_mode = as_prolog || argc < 2 || !argv[1] || (strcmp(argv[1], "image") && argv[1][0] != '-');
     tide_log_open("tide-node", TIDE_LOG_INFO, slurm_mode);
 
+    if (as_prolog)
+        return argc > 2 ? fail(1, 2, "prolog: unexpected operand '%s' (see 'tide-node --help')", argv[2]) : prolog();
     if (argc < 2 || !argv[1])
         return query();   /* argc may be 0 and argv[0] NULL or "": never look at argv[0] */
     const char *arg = argv[1];

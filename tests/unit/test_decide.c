@@ -478,6 +478,204 @@ static void max_borrow(void **state)
     assert_int_equal(tided_max_borrow(0, 0, 10), -1);   /* unset: no limit */
 }
 
+/* ---- holds: the cheapest pool first on 22.05 ----------------------------------------------- */
+
+#define A100 "epyc7713,a100,mem512g,rocky9,sles15"
+#define MI200 "epyc7a53,mi200,mem512g,rocky9,sles15"
+
+/* A powered-down node at home that Slurm could use now. */
+static tided_hold_node resting_node(const char *name, const char *features, int cost)
+{
+    tided_hold_node n = { name, features, cost, (unsigned long)cost, 2, 1, 1 };
+    return n;
+}
+
+/* hold[] as a string of 0/1, one per node: easy to read in a failure. */
+static void expect_holds(const tided_hold_node *nodes, size_t n, const tided_hold_job *jobs, size_t njobs,
+                         int weights_work, const char *want)
+{
+    int hold[16];
+    char got[17];
+    assert_true(n < 16);
+    tided_holds(nodes, n, jobs, njobs, images, NIMAGES, weights_work, hold);
+    for (size_t i = 0; i < n; i++)
+        got[i] = hold[i] ? '1' : '0';
+    got[n] = '\0';
+    assert_string_equal(got, want);
+}
+
+static void hold_dearer_twin_of_a_usable_cheap_node(void **state)
+{
+    (void)state;
+    /* k8s names sort first: Slurm 22.05 would take them. */
+    tided_hold_node n[] = {
+        resting_node("x1005c0s5b0n0", A100, 20), resting_node("x1005c0s5b0n1", A100, 20),
+        resting_node("x1005c0s6b0n0", A100, 1), resting_node("x1006c1s0b0n0", MI200, 20),
+    };
+    expect_holds(n, 4, NULL, 0, 0, "1100");   /* the MI200 has no cheaper twin */
+    expect_holds(n, 4, NULL, 0, 1, "0000");   /* 23.02+: Weight does it */
+    n[2].usable = 0;                          /* the cheap one is drained by an admin, or down */
+    expect_holds(n, 4, NULL, 0, 0, "0000");
+    n[2].usable = 1;
+    n[2].resting = 0;                         /* up and idle: Slurm takes it first anyway */
+    expect_holds(n, 4, NULL, 0, 0, "0000");
+    n[2].resting = 1;
+    n[0].usable = 0;                          /* not usable: nothing to hold */
+    expect_holds(n, 4, NULL, 0, 0, "0100");
+}
+
+static void hold_compares_hardware_not_images(void **state)
+{
+    (void)state;
+    tided_hold_node n[] = {
+        resting_node("a", "a100,epyc7713,mem512g,rocky9,sles15,rocky9,sles15", 20),
+        resting_node("b", "epyc7713,a100,mem512g,rocky9", 1),   /* fewer images, same hardware */
+        resting_node("c", "epyc7713,a100,mem1024g,rocky9", 20), /* more memory: another kind of node */
+        resting_node("d", "epyc7713,a100,mem512g", 20),
+    };
+    expect_holds(n, 4, NULL, 0, 0, "1001");
+    /* Equal costs: no pool is cheaper. */
+    n[1].cost = 20;
+    expect_holds(n, 4, NULL, 0, 0, "0000");
+}
+
+static void hold_cascades_over_three_costs(void **state)
+{
+    (void)state;
+    tided_hold_node n[] = {
+        resting_node("a", A100, 1), resting_node("b", A100, 5), resting_node("c", A100, 20),
+    };
+    expect_holds(n, 3, NULL, 0, 0, "011");
+    n[0].usable = 0;
+    expect_holds(n, 3, NULL, 0, 0, "001");
+    /* A job that needs two while one cheap node is left: the next cheapest goes first. */
+    n[0].usable = 1;
+    tided_hold_job j = { "a100", 2, 0, NULL, 0, NULL, 0, 0 };
+    expect_holds(n, 3, &j, 1, 0, "001");
+}
+
+static void hold_let_go_for_a_job_that_needs_more(void **state)
+{
+    (void)state;
+    tided_hold_node n[] = {
+        resting_node("k1", A100, 20), resting_node("k2", A100, 20),
+        resting_node("f1", A100, 1), resting_node("f2", A100, 1),
+        resting_node("m1", MI200, 20), resting_node("m2", MI200, 1),
+    };
+    n[1].price = 19;   /* fewer pods on it: it goes first */
+    tided_hold_job j = { "a100", 3, 0, NULL, 0, NULL, 0, 0 };
+    expect_holds(n, 6, &j, 1, 0, "100010");
+    j.nodes = 2;   /* the cheap ones are enough */
+    expect_holds(n, 6, &j, 1, 0, "110010");
+    j.nodes = 9;   /* not even all of them: every match goes, the job waits for busy ones */
+    expect_holds(n, 6, &j, 1, 0, "000010");
+    /* Slurm writes ',' as '&'; a constraint on the hardware of both kinds */
+    tided_hold_job any = { "a100|mi200", 4, 0, NULL, 0, NULL, 0, 0 };
+    expect_holds(n, 6, &any, 1, 0, "100010");   /* f1 f2 m2 and one more: k2, the cheapest */
+}
+
+static void hold_counts_cpus_and_running_nodes(void **state)
+{
+    (void)state;
+    tided_hold_node n[] = {
+        resting_node("k1", A100, 20), resting_node("k2", A100, 20),
+        resting_node("f1", A100, 1), resting_node("up", A100, 1),
+    };
+    n[3].resting = 0;   /* powered up and idle in the Slurm pool: Slurm takes it first */
+    tided_hold_job j = { "a100", 2, 0, NULL, 0, NULL, 0, 0 };
+    expect_holds(n, 4, &j, 1, 0, "1100");
+    j.nodes = 1;
+    j.cpus = 8;         /* 2 CPUs a node: four nodes */
+    expect_holds(n, 4, &j, 1, 0, "0000");
+    j.cpus = 6;
+    expect_holds(n, 4, &j, 1, 0, "0100");
+}
+
+static void hold_jobs_take_in_turn(void **state)
+{
+    (void)state;
+    tided_hold_node n[] = {
+        resting_node("k1", A100, 20), resting_node("k2", A100, 20), resting_node("f1", A100, 1),
+    };
+    tided_hold_job j[] = {
+        { "a100", 1, 0, NULL, 0, NULL, 0, 0 },
+        { "a100&rocky9", 1, 0, NULL, 0, NULL, 0, 0 },   /* f1 is the first job's */
+    };
+    expect_holds(n, 3, j, 1, 0, "110");
+    expect_holds(n, 3, j, 2, 0, "010");
+}
+
+static void hold_let_go_for_images_names_and_exclusions(void **state)
+{
+    (void)state;
+    tided_hold_node n[] = {
+        resting_node("k1", A100, 20), resting_node("k2", A100, 20), resting_node("f1", "epyc7713,a100,mem512g,rocky9", 1),
+    };
+    /* Only the dear ones offer sles15. */
+    tided_hold_job img = { "a100&sles15", 1, 0, NULL, 0, NULL, 0, 0 };
+    expect_holds(n, 3, &img, 1, 0, "010");
+    /* -w k2: its own node, at once. */
+    const char *const k2[] = { "k2" };
+    tided_hold_job w = { "", 1, 0, k2, 1, NULL, 0, 0 };
+    expect_holds(n, 3, &w, 1, 0, "100");
+    /* -x f1: the cheap node is not for it. */
+    const char *const f1[] = { "f1" };
+    tided_hold_job x = { NULL, 1, 0, NULL, 0, f1, 1, 0 };
+    expect_holds(n, 3, &x, 1, 0, "010");
+    /* A constraint tide cannot parse keeps the job from no node. */
+    tided_hold_job bad = { "a100&&", 2, 0, NULL, 0, NULL, 0, 0 };
+    expect_holds(n, 3, &bad, 1, 0, "010");
+}
+
+static void hold_never_keeps_a_job_waiting_long(void **state)
+{
+    (void)state;
+    tided_hold_node n[] = {
+        resting_node("k1", A100, 20), resting_node("k2", A100, 20), resting_node("f1", A100, 1),
+        resting_node("m1", MI200, 20), resting_node("m2", MI200, 1),
+    };
+    /* It waits though the cheap node would do (memory, a partition, a licence ...). */
+    tided_hold_job j = { "a100", 1, 0, NULL, 0, NULL, 0, TIDED_HOLD_PATIENCE - 1 };
+    expect_holds(n, 5, &j, 1, 0, "11010");
+    j.waited = TIDED_HOLD_PATIENCE;
+    expect_holds(n, 5, &j, 1, 0, "00010");   /* every A100 it matches; the MI200 stays held */
+}
+
+static void node_matches_constraints(void **state)
+{
+    (void)state;
+    assert_true(tided_node_matches(NULL, A100, images, NIMAGES));
+    assert_true(tided_node_matches("", A100, images, NIMAGES));
+    assert_true(tided_node_matches("a100&sles15", A100, images, NIMAGES));
+    assert_false(tided_node_matches("a100&sles15", "epyc7713,a100,rocky9", images, NIMAGES));
+    assert_false(tided_node_matches("rocky9&sles15", A100, images, NIMAGES));   /* one image at a time */
+    assert_true(tided_node_matches("(mi200|a100)&rocky9", A100, images, NIMAGES));
+    assert_false(tided_node_matches("mi200", A100, images, NIMAGES));
+    assert_true(tided_node_matches("[a100*2&mi200*1]", A100, images, NIMAGES));
+    assert_true(tided_node_matches("a100||", A100, images, NIMAGES));   /* does not parse: no judgement */
+}
+
+static void drains_one_reason_each(void **state)
+{
+    (void)state;
+    /* Not tide's: never touched, whatever tide wants. */
+    assert_int_equal(tided_drain_want(TIDED_DRAINED_OTHER, 1, 1), TIDED_DRAIN_KEEP);
+    assert_int_equal(tided_drain_want(TIDED_DRAINED_OTHER, 0, 0), TIDED_DRAIN_KEEP);
+    /* Held and at MaxBorrow: the MaxBorrow reason shows. */
+    assert_int_equal(tided_drain_want(TIDED_DRAINED_NO, 1, 1), TIDED_DRAIN_MAXBORROW);
+    assert_int_equal(tided_drain_want(TIDED_DRAINED_HOLD, 1, 1), TIDED_DRAIN_MAXBORROW);
+    assert_int_equal(tided_drain_want(TIDED_DRAINED_MAXBORROW, 1, 1), TIDED_DRAIN_KEEP);
+    /* Below MaxBorrow again but still held: the reason changes, the node is never free between. */
+    assert_int_equal(tided_drain_want(TIDED_DRAINED_MAXBORROW, 0, 1), TIDED_DRAIN_HOLD);
+    assert_int_equal(tided_drain_want(TIDED_DRAINED_NO, 0, 1), TIDED_DRAIN_HOLD);
+    assert_int_equal(tided_drain_want(TIDED_DRAINED_HOLD, 0, 1), TIDED_DRAIN_KEEP);
+    /* Neither: tide's drains are lifted, nothing else happens. */
+    assert_int_equal(tided_drain_want(TIDED_DRAINED_HOLD, 0, 0), TIDED_DRAIN_UNDRAIN);
+    assert_int_equal(tided_drain_want(TIDED_DRAINED_MAXBORROW, 0, 0), TIDED_DRAIN_UNDRAIN);
+    assert_int_equal(tided_drain_want(TIDED_DRAINED_NO, 0, 0), TIDED_DRAIN_KEEP);
+    assert_string_equal(TIDED_HOLD_REASON, "tide: held while cheaper nodes can serve");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -509,6 +707,16 @@ int main(void)
         cmocka_unit_test(prices),
         cmocka_unit_test(active_features),
         cmocka_unit_test(max_borrow),
+        cmocka_unit_test(hold_dearer_twin_of_a_usable_cheap_node),
+        cmocka_unit_test(hold_compares_hardware_not_images),
+        cmocka_unit_test(hold_cascades_over_three_costs),
+        cmocka_unit_test(hold_let_go_for_a_job_that_needs_more),
+        cmocka_unit_test(hold_counts_cpus_and_running_nodes),
+        cmocka_unit_test(hold_jobs_take_in_turn),
+        cmocka_unit_test(hold_let_go_for_images_names_and_exclusions),
+        cmocka_unit_test(hold_never_keeps_a_job_waiting_long),
+        cmocka_unit_test(node_matches_constraints),
+        cmocka_unit_test(drains_one_reason_each),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
