@@ -547,6 +547,10 @@ int tided_api_start(tided_api *api, tide_err *e)
                                      MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
                                      MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
                                      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                                     /* The munge credential carries the request body, so a resume of
+                                      * 1000 nodes (the host list three times over) makes a header far
+                                      * beyond libmicrohttpd's 32 KiB default: HTTP 431. */
+                                     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(8u << 20),
                                      MHD_OPTION_END);
         if (!l->daemon)
             return tide_err_set(e, "Listen=%s: cannot start the HTTP server (libmicrohttpd)", l->name);

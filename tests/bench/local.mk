@@ -7,3 +7,5 @@ tests_bench_bench_solver_LDADD = $(LDADD)
 EXTRA_DIST += tests/bench/run
 # The end-to-end `tide pool plan --from` figure (run by tests/bench/run).
 EXTRA_DIST += tests/bench/bench_pool_plan
+# tided against a real Slurm and tide-sim: 1000-node resume, srun/sbatch to running (needs root).
+EXTRA_DIST += tests/bench/run-slurm
