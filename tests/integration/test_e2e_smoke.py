@@ -233,6 +233,12 @@ def test_c_running_node_switches_image(bed):
     jobdir = os.path.join(bed.dir, "jobs")
     node = bed.sl("srun", "-C", "epyc7713", "-N1", "--chdir", jobdir, "hostname").stdout.strip()
     assert "rocky9" in bed.node(node)["ActiveFeatures"]
+    # Pin the reboot job only once the node is IDLE again: a job pinned onto a node still finishing
+    # its last job races slurmctld 22.05's reboot bookkeeping (seen on the testbed: srun hangs).
+    def idle():
+        state = bed.node(node).get("State", "")
+        return state.split("+")[0] == "IDLE" and "COMPLETING" not in state
+    wait_for("%s idle" % node, idle, timeout=60)
     # Up and idle in rocky9; a job that wants sles15 makes Slurm run ResumeProgram <node> sles15.
     out = bed.sl("srun", "-w", node, "-C", "sles15", "--chdir", jobdir, "bash", "-c", "cat $TIDE_CMDLINE").stdout
     assert "tide.image=sles15" in out
