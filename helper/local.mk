@@ -28,13 +28,14 @@ helper_tided_SOURCES = \
 helper_tided_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(MUNGE_CFLAGS) -pthread
 helper_tided_LDADD = $(LDADD) $(MHD_LIBS) $(MUNGE_LIBS) -lpthread
 # The reconcile loop: one pass (reconcile.c), its reads (observe.c), the decision per node (decide.c,
-# pure), the steps (transition.c), Kubernetes borrow/return (kpool.c), Slurm upkeep (upkeep.c),
+# pure), the steps (transition.c; the SMD group moves in group_moves.c), Kubernetes borrow/return (kpool.c), Slurm upkeep (upkeep.c),
 # libslurm (slurm.c).
 helper_tided_SOURCES += \
 	helper/reconcile.c \
 	helper/observe.c helper/observe.h \
 	helper/decide.c helper/decide.h \
 	helper/transition.c helper/transition.h \
+	helper/group_moves.c \
 	helper/kpool.c helper/kpool.h \
 	helper/upkeep.c helper/upkeep.h \
 	helper/slurm.c helper/slurm.h

@@ -200,6 +200,7 @@ static void start_acquire(rec *rc, tided_node *n)
 {
     n->acquiring = 1;
     n->acquire_at = rc->run.now;
+    n->acquire_mono = tided_mono();
     /* Taken back while it was being released: that release is over. */
     n->home_powered = 0;
     n->home_power_at = 0;
@@ -365,7 +366,7 @@ static tided_step decide_node(rec *rc, tided_node *n)
         else
             why = xasprintf("%s: %s", n->name, d.why);
         tided_node_fail(r, n, "acquire", why, d.strike,
-                        n->acquire_at ? (double)(r->now - n->acquire_at) : 0);
+                        n->acquire_mono ? tided_mono() - n->acquire_mono : 0);
         free(why);
         return TIDED_STEP_FAIL;
     }

@@ -1,10 +1,11 @@
 /*
  * transition.c - the steps of a node's move, batched.  See transition.h.
+ * The SMD group moves (claim, home group) are in group_moves.c.
  *
- * Requests per batch of N nodes moved into Slurm: SMD 2N (one DELETE and one
- * POST per node: each node must be able to lose its own race), BSS 1 per
- * image, SMD 1 reservation + PCS 1 transition + PCS 1 GET per pass while it
- * runs + SMD 1 release.  The release costs the same.
+ * Requests per batch of N nodes moved into Slurm: SMD 4 for the group moves
+ * in bulk (2N node by node), BSS 1 per image, SMD 1 reservation + PCS 1
+ * transition + PCS 1 GET per pass while it runs + SMD 1 release.  The release
+ * costs the same.
  */
 #include "transition.h"
 
@@ -12,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#include <pthread.h>
 
 #include "bss.h"
 #include "client.h"
@@ -128,12 +127,14 @@ void tided_node_reset(tided_node *n)
 {
     n->acquiring = 0;
     n->acquire_at = 0;
+    n->acquire_mono = 0;
     n->failed = 0;
     n->drained = 0;
     n->drain_at = 0;
     n->boot_pending = 0;
     n->booted = 0;
     n->boot_at = n->boot_done_at = 0;
+    n->boot_done_mono = 0;
     n->boot_blocked_at = 0;
     n->home_power_pending = n->home_powered = 0;
     n->home_power_at = 0;
@@ -142,131 +143,11 @@ void tided_node_reset(tided_node *n)
     set_str(&n->who, NULL);
 }
 
-/* Seconds between two CLOCK_MONOTONIC readings, for step durations. */
-static double mono(void)
+double tided_mono(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* ---- claim: home group -> Slurm pool group ------------------------------------------ */
-
-static void claim_one(tided_run *r, tide_http *smd, tided_node *n)
-{
-    const char *from = n->where == TIDED_AT_HOME && n->pool ? n->pool->group : NULL;
-    double t0 = mono();
-    tide_err e;
-
-    tide_err_clear(&e);
-    if (from && tide_smd_group_remove_member(smd, from, n->name, &e)) {
-        /* 404: it left the group since we read it: someone else took it. */
-        tided_node_fail(r, n, "claim", e.msg, e.http_status != 404, mono() - t0);
-        return;
-    }
-    tide_err_clear(&e);
-    if (tide_smd_group_add_member(smd, r->slurm_group, n->name, &e)) {
-        if (e.conflict) {
-            /* Lost the race: another claimer put it in its own group between our two calls. */
-            tided_node_fail(r, n, "claim", e.msg, 0, mono() - t0);
-            return;
-        }
-        /* Not in any group now: put it back where it was (the next pass repairs it otherwise). */
-        tide_err e2;
-        if (from && tide_smd_group_add_member(smd, from, n->name, &e2))
-            tide_error("%s: cannot put it back in %s: %s", n->name, from, e2.msg);
-        tided_node_fail(r, n, "claim", e.msg, 1, mono() - t0);
-        return;
-    }
-    n->where = TIDED_AT_SLURM;
-    n->pool = tide_conf_pool(r->d->conf, r->d->conf->slurm_pool);
-    n->lease_booted = 0;
-    n->leased_since = r->now;
-    tided_record(r, n, "claim", from, r->slurm_group, mono() - t0, "ok", NULL);
-}
-
-/* ---- per-node SMD moves, on parallel connections for large batches ---------------------- */
-
-int tided_workers_open(tided_run *r, size_t n, tide_err *e)
-{
-    const tide_conf *c = r->d->conf;
-    r->workers = xcalloc(n ? n : 1, sizeof(*r->workers));
-    for (size_t i = 0; i < n; i++) {
-        tided_smd_worker *w = &r->workers[i];
-        tide_http_opts o;
-        if (tide_conf_token(c, &w->token, e))
-            return -1;
-        tide_conf_http_opts(c, "SMD", c->smd_url, w->token, &o);
-        if (!(w->smd = tide_http_new(&o, e))) {
-            tide_token_free(w->token);
-            w->token = NULL;
-            return -1;
-        }
-        r->nworkers++;
-    }
-    return 0;
-}
-
-void tided_workers_close(tided_run *r)
-{
-    for (size_t i = 0; i < r->nworkers; i++) {
-        tide_http_free(r->workers[i].smd);
-        tide_token_free(r->workers[i].token);
-    }
-    free(r->workers);
-    r->workers = NULL;
-    r->nworkers = 0;
-}
-
-typedef void (*move_fn)(tided_run *r, tide_http *smd, tided_node *n);
-
-typedef struct move_job {
-    tided_run *r;
-    tide_http *smd;
-    move_fn fn;
-    tided_node **nodes;
-    size_t n, first, step;   /* nodes first, first+step, ... */
-} move_job;
-
-static void *move_thread(void *arg)
-{
-    move_job *j = arg;
-    for (size_t i = j->first; i < j->n; i += j->step)
-        j->fn(j->r, j->smd, j->nodes[i]);
-    return NULL;
-}
-
-/* Run fn for every node: on the main connection, or spread over the workers.  Each node is
- * touched by one thread only; the journal and the metrics are thread-safe. */
-static void move_all(tided_run *r, move_fn fn, tided_node **nodes, size_t n)
-{
-    size_t nw = r->nworkers < n ? r->nworkers : n;
-    if (n < TIDED_PARALLEL_MIN || nw < 2) {
-        for (size_t i = 0; i < n; i++)
-            fn(r, r->d->clients.smd, nodes[i]);
-        return;
-    }
-    pthread_t *th = xcalloc(nw, sizeof(*th));
-    move_job *jobs = xcalloc(nw, sizeof(*jobs));
-    size_t started = 0;
-    for (size_t k = 0; k < nw; k++) {
-        jobs[k] = (move_job){ r, r->workers[k].smd, fn, nodes, n, k, nw };
-        if (pthread_create(&th[k], NULL, move_thread, &jobs[k]) != 0)
-            break;
-        started++;
-    }
-    for (size_t k = 0; k < started; k++)
-        pthread_join(th[k], NULL);
-    /* Threads that could not start: their share runs here. */
-    for (size_t k = started; k < nw; k++)
-        move_thread(&jobs[k]);
-    free(th);
-    free(jobs);
-}
-
-void tided_step_claim(tided_run *r, tided_node **nodes, size_t n)
-{
-    move_all(r, claim_one, nodes, n);
 }
 
 /* ---- image: one BSS PUT per image -------------------------------------------------- */
@@ -313,10 +194,10 @@ void tided_step_image(tided_run *r, tided_node **nodes, size_t n, int home)
         } else {
             char *params = *img->params ? xasprintf("%s tide.image=%s", img->params, img->name)
                                         : xasprintf("tide.image=%s", img->name);
-            double t0 = mono();
+            double t0 = tided_mono();
             tide_err e;
             int rc = tide_bss_put(r->d->clients.bss, hosts, nb, img->kernel, img->initrd, params, &e);
-            double dt = mono() - t0;
+            double dt = tided_mono() - t0;
             for (size_t k = 0; k < nb; k++) {
                 tided_node *node = batch[k];
                 const char *step = home ? "home-image" : "image";
@@ -427,6 +308,7 @@ static void boot_batch(tided_run *r, tided_node **nodes, size_t n, int home, con
     b->res = res;
     memset(&res, 0, sizeof(res));
     b->started = b->renewed = r->now;
+    b->started_mono = tided_mono();
     b->next = r->boots;
     r->boots = b;
     for (size_t i = 0; i < nok; i++) {
@@ -489,7 +371,7 @@ static const tide_pcs_task *task_of(const tide_pcs_transition *t, const char *xn
 
 static void settle(tided_run *r, tided_boot *b, const tide_pcs_transition *t, const char *error)
 {
-    double dt = (double)(r->now - b->started);
+    double dt = tided_mono() - b->started_mono;
     for (size_t i = 0; i < b->n; i++) {
         tided_node *n = tided_node_find(r, b->nodes[i]);
         if (!n)
@@ -527,6 +409,7 @@ static void settle(tided_run *r, tided_boot *b, const tide_pcs_transition *t, co
             if (ok) {
                 n->booted = 1;
                 n->boot_done_at = r->now;
+                n->boot_done_mono = tided_mono();
                 tided_record(r, n, "boot", NULL, n->image, dt, "ok", NULL);
             } else {
                 tided_node_fail(r, n, "boot", msg, 1, dt);
@@ -608,53 +491,16 @@ void tided_step_verify(tided_run *r, tided_node **nodes, size_t n)
     for (size_t i = 0; i < n; i++) {
         tided_node *node = nodes[i];
         const char *img = node->image ? node->image : node->want_image;
-        double dt = node->boot_done_at ? (double)(r->now - node->boot_done_at) : -1;
+        double dt = node->boot_done_mono ? tided_mono() - node->boot_done_mono : -1;
         tided_record(r, node, "verify", NULL, img, dt, "ok", NULL);
         if (node->acquire_at)
             tided_record(r, node, "acquire", node->home ? node->home->name : NULL, img,
-                         (double)(r->now - node->acquire_at), "ok", NULL);
+                         node->acquire_mono ? tided_mono() - node->acquire_mono : -1, "ok", NULL);
         tide_info("%s: up in Slurm in image %s", node->name, img ? img : "?");
         node->strikes = 0;
         node->has_hint = 0;
         tided_node_reset(node);
     }
-}
-
-static void home_one(tided_run *r, tide_http *smd, tided_node *node)
-{
-    const char *to = node->home->group;
-    double t0 = mono();
-    tide_err e;
-    tide_err_clear(&e);
-    if (node->where == TIDED_AT_SLURM && tide_smd_group_remove_member(smd, r->slurm_group, node->name, &e) &&
-        e.http_status != 404) {
-        tide_error("%s: %s", node->name, e.msg);
-        tided_record(r, node, "home-group", r->slurm_group, to, mono() - t0, "failed", e.msg);
-        return;
-    }
-    tide_err_clear(&e);
-    if (tide_smd_group_add_member(smd, to, node->name, &e)) {
-        /* 409: someone else took it as soon as it left Slurm: it is theirs, and not ours to fix. */
-        tide_error("%s: %s", node->name, e.msg);
-        tided_record(r, node, "home-group", r->slurm_group, to, mono() - t0, "failed", e.msg);
-        node->where = e.conflict ? TIDED_AT_OTHER : TIDED_AT_NONE;
-        return;
-    }
-    tided_record(r, node, "home-group", node->where == TIDED_AT_SLURM ? r->slurm_group : NULL, to,
-                 mono() - t0, "ok", NULL);
-    node->where = TIDED_AT_HOME;
-    node->pool = node->home;
-    node->leased_since = 0;
-    node->has_hint = 0;
-    tided_node_reset(node);
-    if (!node->home || node->home->kind != TIDE_POOL_KUBERNETES)
-        node->lease_booted = 0;   /* a Kubernetes node still needs it for its return */
-    tide_info("%s: back in %s", node->name, to);
-}
-
-void tided_step_home_group(tided_run *r, tided_node **nodes, size_t n)
-{
-    move_all(r, home_one, nodes, n);
 }
 
 /* ---- Slurm state ------------------------------------------------------------------ */
@@ -675,14 +521,14 @@ void tided_step_slurm(tided_run *r, tided_node **nodes, size_t n, tided_step ste
     }
     const char *what = step == TIDED_STEP_SLURM_RESUME ? "RESUME"
                      : step == TIDED_STEP_SLURM_DOWN ? "POWER_DOWN_FORCE" : "POWER_DOWN";
-    double t0 = mono();
+    double t0 = tided_mono();
     tide_err e;
     int rc;
     if (step == TIDED_STEP_SLURM_RESUME)
         rc = tided_slurm_resume(strbuf_str(&list), &e);
     else
         rc = tided_slurm_power_down(strbuf_str(&list), step == TIDED_STEP_SLURM_DOWN, &e);
-    double dt = mono() - t0;
+    double dt = tided_mono() - t0;
     for (size_t i = 0; i < n; i++) {
         tided_node *node = nodes[i];
         tided_record(r, node, tided_step_name(step), node->slurm ? node->slurm->state : NULL, what, dt,

@@ -4,8 +4,9 @@
  * decide.c chooses a step per node; reconcile.c collects the nodes that take
  * the same step in a pass and calls one function here per step with all of
  * them, so that every step is batched: one BSS PUT per image, one SMD
- * reservation and one PCS transition per batch; only the SMD group moves
- * are per node (each must be able to lose its own race: 409).
+ * reservation and one PCS transition per batch, and the SMD group moves in
+ * bulk (group_moves.c; node by node where a node must win or lose a race
+ * of its own: 409).
  *
  * Every step checks the facts it was chosen on (decide.c did, from this
  * pass's reads) and is idempotent: doing it twice changes nothing more.  A
@@ -45,6 +46,7 @@ typedef struct tided_node {
     time_t step_since;
     int acquiring;                   /* an acquire (or re-image) is under way */
     time_t acquire_at;
+    double acquire_mono;             /* the same on CLOCK_MONOTONIC (tided_mono), for durations */
     char *image;                     /* the image this acquire boots */
     long job_id;                     /* the job it is for (journal), 0 when unknown */
     char *who;                       /* "uid 0 resume", "tided" */
@@ -55,6 +57,7 @@ typedef struct tided_node {
     int boot_pending;                /* an acquire boot was issued, PCS has not answered */
     int booted;                      /* an acquire boot succeeded */
     time_t boot_at, boot_done_at;
+    double boot_done_mono;           /* boot_done_at on CLOCK_MONOTONIC, for the verify's duration */
     time_t boot_blocked_at;          /* the power step found the node reserved (by tide before a restart?) */
     int lease_booted;                /* 1 booted for Slurm this lease, 0 not, -1 unknown */
     int home_power_pending, home_powered;
@@ -93,6 +96,7 @@ typedef struct tided_boot {
     char **nodes; size_t n;
     tide_reservations res;           /* our SMD reservation (deputy keys) */
     time_t started;
+    double started_mono;             /* the same on CLOCK_MONOTONIC, for the boot's duration */
     time_t renewed;                  /* when the reservation was taken or last renewed */
     struct tided_boot *next;
 } tided_boot;
@@ -107,12 +111,14 @@ typedef struct tided_boot {
 #define TIDED_RESERVED_RETRY      5
 
 /*
- * The SMD group moves are per node (each must be able to lose its own race),
- * so large batches run them on parallel connections: one SMD client and one
- * token source per worker thread (neither is thread-safe).
+ * SMD group moves node by node (CSM, BulkGroupMoves=no, or a bulk move that
+ * met a rival) run on parallel connections for large batches: one SMD client
+ * and one token source per worker thread (neither is thread-safe).
  */
 #define TIDED_SMD_WORKERS   16
 #define TIDED_PARALLEL_MIN  8    /* fewer nodes than this: one connection, no threads */
+/* From this many nodes on, a group move is two PUTs per group rather than two requests a node. */
+#define TIDED_BULK_MIN      3
 
 typedef struct tided_smd_worker {
     tide_token *token;
@@ -130,6 +136,7 @@ typedef struct tided_run {
     time_t now;
     unsigned long pass;                   /* passes so far */
     int boot_timeout;                     /* BootTimeout= */
+    int bulk_off;                         /* SMD has no PUT members (405): group moves node by node */
 } tided_run;
 
 tided_node *tided_node_new(const char *name);
@@ -152,15 +159,20 @@ void tided_node_fail(tided_run *r, tided_node *n, const char *step, const char *
 /* The acquire (or the undo) is over: forget its progress. */
 void tided_node_reset(tided_node *n);
 
+/* Seconds on CLOCK_MONOTONIC, for step durations. */
+double tided_mono(void);
+
 /* Open up to n parallel SMD connections from tide.conf (0 on success; on error fewer or none). */
 int tided_workers_open(tided_run *r, size_t n, tide_err *e);
 void tided_workers_close(tided_run *r);
 
 /* ---- steps (each takes the nodes that take it in this pass) ---- */
+/* group_moves.c: home group -> Slurm pool group, and back. */
 void tided_step_claim(tided_run *r, tided_node **nodes, size_t n);
+void tided_step_home_group(tided_run *r, tided_node **nodes, size_t n);
+/* transition.c */
 void tided_step_image(tided_run *r, tided_node **nodes, size_t n, int home);
 void tided_step_boot(tided_run *r, tided_node **nodes, size_t n, int home);
-void tided_step_home_group(tided_run *r, tided_node **nodes, size_t n);
 void tided_step_verify(tided_run *r, tided_node **nodes, size_t n);
 void tided_step_slurm(tided_run *r, tided_node **nodes, size_t n, tided_step step);
 /* Look at the PCS transitions in flight (one GET each) and settle the finished ones. */

@@ -358,6 +358,7 @@ static const struct global_key {
     INT("QuarantineAfter", quarantine_after, 1, 1000),
     INT("BootTimeout", boot_timeout, 10, 86400),
     STR("MungeSocket", munge_socket), STR("SlurmUser", slurm_user),
+    { "BulkGroupMoves", KEY_BOOL, offsetof(tide_conf, bulk_group_moves), 0, 1 },
 #undef STR
 #undef INT
 };
@@ -464,6 +465,7 @@ tide_conf *tide_conf_parse(const char *text, const char *name, tide_err *e)
     c->retries = 3;
     c->quarantine_after = 3;
     c->boot_timeout = 300;
+    c->bulk_group_moves = 1;
 
     conf_where where = { NULL, NULL };
     parse_ctx p = { c, name, 0, 0, e, &where };

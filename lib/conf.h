@@ -72,6 +72,7 @@ typedef struct tide_conf {
     int   boot_timeout;    /* BootTimeout= seconds from a boot to slurmd's registration (default 300) */
     char *munge_socket;    /* MungeSocket= munged's socket (NULL: libmunge's default) */
     char *slurm_user;      /* SlurmUser= the user Slurm runs tide's programs as (default "slurm") */
+    int   bulk_group_moves;/* BulkGroupMoves=yes|no: SMD group moves by PUT members (default yes) */
 
     tide_pool_conf  *pools;  size_t npools;
     tide_image_conf *images; size_t nimages;

@@ -287,8 +287,11 @@ static void backoff_sleep(tide_http *h, int attempt, const tide_http_resp *resp)
     nanosleep(&ts, NULL);
 }
 
-int tide_http_send(tide_http *h, const char *method, const char *path, const char *content_type,
-                   const char *body, tide_http_resp *resp, tide_err *e)
+/* flags: HTTP_NO_5XX_RETRY, for a 5xx known to be an answer rather than a passing fault. */
+#define HTTP_NO_5XX_RETRY 1
+
+static int send_flags(tide_http *h, const char *method, const char *path, const char *content_type,
+                      const char *body, int flags, tide_http_resp *resp, tide_err *e)
 {
     char *url = full_url(h, path);
     int refreshed = 0, rc = -1;
@@ -324,7 +327,8 @@ int tide_http_send(tide_http *h, const char *method, const char *path, const cha
             attempt--;
             continue;
         }
-        int retry = rc != 0 || (resp->status == 429 && !h->opts.no_retry_429) || (resp->status >= 500 && idempotent(method));
+        int retry = rc != 0 || (resp->status == 429 && !h->opts.no_retry_429) ||
+                    (resp->status >= 500 && idempotent(method) && !(flags & HTTP_NO_5XX_RETRY));
         if (!retry || attempt >= h->opts.retries)
             break;
         tide_verbose("%s %s %s: %s, retrying (%d of %d)", h->service, method, url,
@@ -333,6 +337,12 @@ int tide_http_send(tide_http *h, const char *method, const char *path, const cha
     }
     free(url);
     return rc;
+}
+
+int tide_http_send(tide_http *h, const char *method, const char *path, const char *content_type,
+                   const char *body, tide_http_resp *resp, tide_err *e)
+{
+    return send_flags(h, method, path, content_type, body, 0, resp, e);
 }
 
 /* The service's own explanation of an error, from whichever shape it used. */
@@ -437,8 +447,8 @@ int tide_http_parse_json(const tide_http *h, const char *method, const char *pat
     return 0;
 }
 
-int tide_http_json_ct(tide_http *h, const char *method, const char *path, const char *content_type,
-                      json_object *body, json_object **out, long *status, tide_err *e)
+static int json_flags(tide_http *h, const char *method, const char *path, const char *content_type,
+                      json_object *body, int flags, json_object **out, long *status, tide_err *e)
 {
     tide_http_resp resp = { 0 };
     const char *text = body ? json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
@@ -448,7 +458,7 @@ int tide_http_json_ct(tide_http *h, const char *method, const char *path, const 
         *out = NULL;
     if (status)
         *status = 0;
-    if (tide_http_send(h, method, path, content_type, text, &resp, e)) {
+    if (send_flags(h, method, path, content_type, text, flags, &resp, e)) {
         tide_http_resp_free(&resp);
         return -1;
     }
@@ -464,10 +474,22 @@ int tide_http_json_ct(tide_http *h, const char *method, const char *path, const 
     return rc;
 }
 
+int tide_http_json_ct(tide_http *h, const char *method, const char *path, const char *content_type,
+                      json_object *body, json_object **out, long *status, tide_err *e)
+{
+    return json_flags(h, method, path, content_type, body, 0, out, status, e);
+}
+
 int tide_http_json(tide_http *h, const char *method, const char *path, json_object *body,
                    json_object **out, tide_err *e)
 {
-    return tide_http_json_ct(h, method, path, NULL, body, out, NULL, e);
+    return json_flags(h, method, path, NULL, body, 0, out, NULL, e);
+}
+
+int tide_http_json_once(tide_http *h, const char *method, const char *path, json_object *body,
+                        json_object **out, tide_err *e)
+{
+    return json_flags(h, method, path, NULL, body, HTTP_NO_5XX_RETRY, out, NULL, e);
 }
 
 int tide_reply_error(const tide_http *h, const char *method, const char *path, const char *problem,

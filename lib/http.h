@@ -98,7 +98,11 @@ int tide_http_status_error(const tide_http *h, const char *method, const char *p
  */
 int tide_http_json(tide_http *h, const char *method, const char *path, json_object *body,
                    json_object **out, tide_err *e);
-/* The same with an explicit content type (Kubernetes patches). *status gets the final status. */
+/* The same, but a 5xx is not retried: for a server error that is an answer, not a passing fault
+ * (SMD's PUT members says 500 when the new list conflicts with another exclusive group). */
+int tide_http_json_once(tide_http *h, const char *method, const char *path, json_object *body,
+                        json_object **out, tide_err *e);
+/* The same as tide_http_json with an explicit content type (Kubernetes patches). *status gets the final status. */
 int tide_http_json_ct(tide_http *h, const char *method, const char *path, const char *content_type,
                       json_object *body, json_object **out, long *status, tide_err *e);
 

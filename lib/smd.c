@@ -184,7 +184,10 @@ int tide_smd_group_set_members(tide_http *smd, const char *label, const char *co
     /* SMD ignores "group" but its own client sends it; so do we. */
     json_object_object_add(body, "group", json_object_new_string(label));
     json_object_object_add(body, "ids", tide_json_str_array(xnames, n));
-    int rc = smd_write(smd, "PUT", path, body, e);
+    /* Its 500 is how SMD says "conflicts with another exclusive group" (a wrapped DB error
+     * compared by equality): asking again gives the same answer. */
+    int rc = tide_http_json_once(smd, "PUT", path, body, NULL, e);
+    json_object_put(body);
     free(path);
     return rc;
 }

@@ -55,7 +55,8 @@ int tide_smd_group_delete(tide_http *smd, const char *label, tide_err *e);
 int tide_smd_group_add_member(tide_http *smd, const char *label, const char *xname, tide_err *e);
 /* DELETE /groups/{label}/members/{xname} */
 int tide_smd_group_remove_member(tide_http *smd, const char *label, const char *xname, tide_err *e);
-/* PUT /groups/{label}/members (OpenCHAMI only; CSM answers 405). Replaces the whole list. */
+/* PUT /groups/{label}/members (OpenCHAMI only; CSM answers 405). Replaces the whole list in one
+ * transaction; a list that conflicts with another exclusive group is a 500 (not retried). */
 int tide_smd_group_set_members(tide_http *smd, const char *label, const char *const *xnames, size_t n,
                                tide_err *e);
 

@@ -151,10 +151,18 @@ endif
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_transition
 TESTS += tests/unit/test_transition
-tests_unit_test_transition_SOURCES = tests/unit/test_transition.c tests/unit/fake_http.c tests/unit/fake_http.h \
-	helper/transition.c helper/kpool.c helper/decide.c helper/slurm.c helper/journal.c helper/metrics.c
+# tided's steps over scripted services (tided_fixture.c): transition.c and group_moves.c.
+TIDED_STEP_SOURCES = tests/unit/tided_fixture.c tests/unit/tided_fixture.h tests/unit/fake_http.c \
+	tests/unit/fake_http.h helper/transition.c helper/group_moves.c helper/kpool.c helper/decide.c \
+	helper/slurm.c helper/journal.c helper/metrics.c
+tests_unit_test_transition_SOURCES = tests/unit/test_transition.c $(TIDED_STEP_SOURCES)
 tests_unit_test_transition_CFLAGS = $(UNITCFLAGS) -I$(top_srcdir)/helper -pthread
 tests_unit_test_transition_LDADD = $(UNITLIBS) $(SLURM_LDFLAGS) $(SLURM_LIBS) -lpthread
+check_PROGRAMS += tests/unit/test_group_moves
+TESTS += tests/unit/test_group_moves
+tests_unit_test_group_moves_SOURCES = tests/unit/test_group_moves.c $(TIDED_STEP_SOURCES)
+tests_unit_test_group_moves_CFLAGS = $(tests_unit_test_transition_CFLAGS)
+tests_unit_test_group_moves_LDADD = $(tests_unit_test_transition_LDADD)
 endif
 
 if HAVE_CMOCKA

@@ -2,6 +2,7 @@
  * test_transition.c - tided's steps (helper/transition.c, helper/kpool.c) against recorded
  * SMD, BSS, PCS and Kubernetes replies: the exact requests, their batching (one BSS PUT per
  * image, one reservation and one PCS transition per batch), and what a failure leaves behind.
+ * The SMD group moves are in test_group_moves.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,204 +13,9 @@
 
 #include <cmocka.h>
 
-#include "fake_http.h"
 #include "jsonutil.h"
-#include "kpool.h"
 #include "strbuf.h"
-#include "transition.h"
-
-#define SMD "https://api.example/hsm/v2"
-#define BSS "https://api.example/boot/v1"
-#define PCS "https://api.example/power-control/v1"
-#define K8S "https://k8s.example:6443"
-#define N0 "x1000c0s0b0n0"
-#define N1 "x1000c0s0b0n1"
-#define N2 "x1000c0s1b0n0"
-#define TID "3fa85f64-5717-4562-b3fc-2c963f66afa6"
-#define DELETED "{\"code\":0,\"message\":\"deleted 1 entry\"}"
-#define JSON "application/json"
-
-static const char *const conf_text =
-    "SmdUrl=" SMD "\nBssUrl=" BSS "\nPcsUrl=" PCS "\n"
-    "SlurmPool=slurm\nDefaultImage=rocky9\nQuarantineAfter=100\nBootTimeout=60\n"
-    "Pool=free Group=nodes_free Kind=free Cost=1\n"
-    "Pool=k8s Group=k8s_workers Kind=kubernetes Cost=20 Kubeconfig=/dev/null HomeImage=k8s DrainTimeout=60\n"
-    "Pool=slurm Group=slurm Kind=slurm\n"
-    "Image=rocky9 Kernel=http://s3/rocky9/vmlinuz Initrd=http://s3/rocky9/initrd Params=\"console=ttyS0 ro\"\n"
-    "Image=sles15 Kernel=http://s3/sles15/vmlinuz Initrd=http://s3/sles15/initrd Params=\"console=ttyS0\"\n"
-    "Image=k8s Kernel=http://s3/k8s/vmlinuz Initrd=http://s3/k8s/initrd Params=\"\"\n";
-
-typedef struct fixture {
-    fake_http fs, fb, fp, fk;
-    tided d;
-    tided_run r;
-    tided_node *nodes[3];
-    tided_kpool kp;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *t = xcalloc(1, sizeof(*t));
-    tide_err e;
-    t->d.conf = tide_conf_parse(conf_text, "tide.conf", &e);
-    assert_non_null(t->d.conf);
-    t->d.clients.smd = fake_http_client("SMD", SMD, &t->fs);
-    t->d.clients.bss = fake_http_client("BSS", BSS, &t->fb);
-    t->d.clients.pcs = fake_http_client("PCS", PCS, &t->fp);
-    t->r.d = &t->d;
-    t->r.slurm_group = "slurm";
-    t->r.now = 1000;
-    t->r.boot_timeout = 60;
-    const char *names[] = { N0, N1, N2 };   /* sorted */
-    t->r.nodes = xcalloc(3, sizeof(*t->r.nodes));
-    for (int i = 0; i < 3; i++) {
-        tided_node *n = tided_node_new(names[i]);
-        n->home = tide_conf_pool(t->d.conf, "free");
-        n->pool = n->home;
-        n->where = TIDED_AT_HOME;
-        n->seen = 1;
-        t->nodes[i] = t->r.nodes[i] = n;
-    }
-    t->r.nnodes = 3;
-    /* The Kubernetes client of pool k8s, without reading a kubeconfig. */
-    t->kp.pool = tide_conf_pool(t->d.conf, "k8s");
-    t->kp.k8s = fake_http_client("Kubernetes", K8S, &t->fk);
-    t->r.kpools = &t->kp;
-    t->r.nkpools = 1;
-    *state = t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *t = *state;
-    fake_http_done(&t->fs);
-    fake_http_done(&t->fb);
-    fake_http_done(&t->fp);
-    fake_http_done(&t->fk);
-    tided_boots_free(t->r.boots);
-    for (size_t i = 0; i < t->r.nnodes; i++)
-        tided_node_free(t->r.nodes[i]);
-    free(t->r.nodes);
-    tide_http_free(t->d.clients.smd);
-    tide_http_free(t->d.clients.bss);
-    tide_http_free(t->d.clients.pcs);
-    tide_http_free(t->kp.k8s);
-    tide_conf_free(t->d.conf);
-    free(t);
-    return 0;
-}
-
-/* ---- claim ------------------------------------------------------------------------------- */
-
-static void claim_moves_home_to_slurm_group(void **state)
-{
-    fixture *t = *state;
-    tided_node *n = t->nodes[0];
-    fake_expect(&t->fs, "DELETE", "/groups/nodes_free/members/" N0, 200, JSON, DELETED);
-    fake_exchange *post = fake_expect(&t->fs, "POST", "/groups/slurm/members", 201, JSON,
-                                      "[{\"URI\":\"/hsm/v2/groups/slurm/members/" N0 "\"}]");
-    tided_step_claim(&t->r, &n, 1);
-    fake_assert_json_equal(post->sent_body, "{\"id\":\"" N0 "\"}");
-    assert_int_equal(n->where, TIDED_AT_SLURM);
-    assert_string_equal(n->pool->name, "slurm");
-    assert_int_equal(n->lease_booted, 0);
-    assert_int_equal(n->leased_since, 1000);
-    assert_false(n->failed);
-}
-
-static void claim_lost_race_is_no_strike(void **state)
-{
-    fixture *t = *state;
-    tided_node *n = t->nodes[0];
-    fake_expect(&t->fs, "DELETE", "/groups/nodes_free/members/" N0, 200, JSON, DELETED);
-    fake_expect(&t->fs, "POST", "/groups/slurm/members", 409, "application/problem+json",
-                "{\"type\":\"about:blank\",\"title\":\"Conflict\",\"detail\":\"operation would conflict with an existing member in another exclusive group\",\"status\":409}");
-    tided_step_claim(&t->r, &n, 1);
-    assert_true(n->failed);
-    assert_int_equal(n->strikes, 0);
-    assert_non_null(strstr(n->last_error, "HTTP 409"));
-    assert_non_null(strstr(n->last_error, "exclusive group"));
-}
-
-static void claim_of_a_node_someone_took(void **state)
-{
-    fixture *t = *state;
-    tided_node *n = t->nodes[0];
-    fake_expect(&t->fs, "DELETE", "/groups/nodes_free/members/" N0, 404, "application/problem+json",
-                "{\"title\":\"Not Found\",\"detail\":\"group has no such member\",\"status\":404}");
-    tided_step_claim(&t->r, &n, 1);   /* no POST follows */
-    assert_true(n->failed);
-    assert_int_equal(n->strikes, 0);
-    assert_int_equal(n->where, TIDED_AT_HOME);
-}
-
-static void claim_error_puts_it_back_and_strikes(void **state)
-{
-    fixture *t = *state;
-    tided_node *n = t->nodes[0];
-    fake_expect(&t->fs, "DELETE", "/groups/nodes_free/members/" N0, 200, JSON, DELETED);
-    fake_expect(&t->fs, "POST", "/groups/slurm/members", 500, "application/problem+json",
-                "{\"title\":\"Internal Server Error\",\"detail\":\"database is locked\",\"status\":500}");
-    fake_exchange *back = fake_expect(&t->fs, "POST", "/groups/nodes_free/members", 201, JSON,
-                                      "[{\"URI\":\"/hsm/v2/groups/nodes_free/members/" N0 "\"}]");
-    tided_step_claim(&t->r, &n, 1);
-    fake_assert_json_equal(back->sent_body, "{\"id\":\"" N0 "\"}");
-    assert_true(n->failed);
-    assert_int_equal(n->strikes, 1);
-    assert_string_equal(n->last_error,
-                        "SMD: POST " SMD "/groups/slurm/members: HTTP 500 Internal Server Error: database is locked");
-}
-
-static void claim_of_a_large_batch_runs_on_parallel_connections(void **state)
-{
-    fixture *t = *state;
-    enum { N = 8, W = 2 };
-    fake_http fw[W];
-    tided_smd_worker workers[W];
-    tided_node *nodes[N];
-    char name[32];
-
-    memset(fw, 0, sizeof(fw));
-    for (int k = 0; k < W; k++) {
-        workers[k].token = NULL;
-        workers[k].smd = fake_http_client("SMD", SMD, &fw[k]);
-    }
-    t->r.workers = workers;
-    t->r.nworkers = W;
-    for (int i = 0; i < N; i++) {
-        snprintf(name, sizeof(name), "x1001c0s%db0n0", i);
-        nodes[i] = tided_node_new(name);
-        nodes[i]->home = nodes[i]->pool = tide_conf_pool(t->d.conf, "free");
-        nodes[i]->where = TIDED_AT_HOME;
-        /* Worker k takes nodes k, k+W, ...: its own script, in that order. */
-        char del[96];
-        snprintf(del, sizeof(del), "/groups/nodes_free/members/%s", name);
-        fake_expect(&fw[i % W], "DELETE", xstrdup(del), 200, JSON, DELETED);
-        fake_expect(&fw[i % W], "POST", "/groups/slurm/members", i == 5 ? 409 : 201, JSON,
-                    i == 5 ? "{\"title\":\"Conflict\",\"status\":409}" : "[{\"URI\":\"x\"}]");
-    }
-    tided_step_claim(&t->r, nodes, N);   /* the main connection sees nothing */
-    for (int i = 0; i < N; i++) {
-        assert_int_equal(nodes[i]->where, i == 5 ? TIDED_AT_HOME : TIDED_AT_SLURM);
-        assert_int_equal(nodes[i]->failed, i == 5);
-    }
-    for (int k = 0; k < W; k++) {
-        char *owned[N];
-        size_t no = 0;
-        for (size_t x = 0; x < fw[k].n; x++)
-            if (!strcmp(fw[k].ex[x].method, "DELETE"))
-                owned[no++] = (char *)fw[k].ex[x].url_suffix;
-        fake_http_done(&fw[k]);
-        while (no)
-            free(owned[--no]);
-        tide_http_free(workers[k].smd);
-    }
-    for (int i = 0; i < N; i++)
-        tided_node_free(nodes[i]);
-    t->r.workers = NULL;
-    t->r.nworkers = 0;
-}
+#include "tided_fixture.h"
 
 /* ---- image -------------------------------------------------------------------------------- */
 
@@ -427,37 +233,6 @@ static void home_power_splits_init_and_off(void **state)
 
 /* ---- home group, verify -------------------------------------------------------------------- */
 
-static void home_group_moves_back(void **state)
-{
-    fixture *t = *state;
-    tided_node *n = t->nodes[0];
-    n->where = TIDED_AT_SLURM;
-    n->pool = tide_conf_pool(t->d.conf, "slurm");
-    n->leased_since = 900;
-    n->lease_booted = 1;
-    n->failed = 1;
-    fake_expect(&t->fs, "DELETE", "/groups/slurm/members/" N0, 200, JSON, DELETED);
-    fake_expect(&t->fs, "POST", "/groups/nodes_free/members", 201, JSON, "[{\"URI\":\"x\"}]");
-    tided_step_home_group(&t->r, &n, 1);
-    assert_int_equal(n->where, TIDED_AT_HOME);
-    assert_string_equal(n->pool->name, "free");
-    assert_int_equal(n->leased_since, 0);
-    assert_int_equal(n->lease_booted, 0);
-    assert_false(n->failed);
-}
-
-static void home_group_taken_by_another_party(void **state)
-{
-    fixture *t = *state;
-    tided_node *n = t->nodes[0];
-    n->where = TIDED_AT_SLURM;
-    fake_expect(&t->fs, "DELETE", "/groups/slurm/members/" N0, 200, JSON, DELETED);
-    fake_expect(&t->fs, "POST", "/groups/nodes_free/members", 409, "application/problem+json",
-                "{\"title\":\"Conflict\",\"status\":409}");
-    tided_step_home_group(&t->r, &n, 1);
-    assert_int_equal(n->where, TIDED_AT_OTHER);
-}
-
 static void verify_resets_strikes_and_progress(void **state)
 {
     fixture *t = *state;
@@ -608,13 +383,8 @@ static void look_reads_marks_ready_and_boot(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, tided_fixture_setup, tided_fixture_teardown)
     const struct CMUnitTest tests[] = {
-        T(claim_moves_home_to_slurm_group),
-        T(claim_lost_race_is_no_strike),
-        T(claim_of_a_node_someone_took),
-        T(claim_error_puts_it_back_and_strikes),
-        T(claim_of_a_large_batch_runs_on_parallel_connections),
         T(image_is_one_put_per_image),
         T(image_home_uses_home_image_and_empty_params),
         T(image_failure_fails_the_batch),
@@ -624,8 +394,6 @@ int main(void)
         T(boot_waits_for_a_reservation_left_from_before_a_restart),
         T(boot_still_running_after_timeout_is_aborted),
         T(home_power_splits_init_and_off),
-        T(home_group_moves_back),
-        T(home_group_taken_by_another_party),
         T(verify_resets_strikes_and_progress),
         T(home_group_label),
         T(drain_marks_evicts_and_honours_budgets),
