@@ -24,9 +24,10 @@ and Kubernetes state:
      no, replayed credential refused; other users read status and leases, cannot change
      anything; no credential in any log.
 
-Waits live in Bed.wait() and friends: each has a timeout and, when it runs out, the error
-carries sinfo, squeue, `scontrol show node` of the nodes concerned, tided's status, the
-tail of tided's log, of its journal and of the Slurm programs' log.
+Waits live in Bed.wait() and friends (testbed_util.py, shared with the other testbed
+tests): each has a timeout and, when it runs out, the error carries sinfo, squeue,
+`scontrol show node` of the nodes concerned, tided's status, the tail of tided's log, of its
+journal and of the Slurm programs' log.
 
 Needs root, the Debian packages slurmctld slurmd slurm-client munge iproute2, and a build
 with helper/tided and helper/tide.  About 5 minutes on 2 cores.
@@ -34,26 +35,19 @@ with helper/tided and helper/tide.  About 5 minutes on 2 cores.
     /usr/bin/python3 -m pytest -v tests/integration/test_e2e.py
 """
 
-import http.client
 import json
 import os
 import re
-import shutil
 import signal
-import socket
 import subprocess
-import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TESTBED = os.path.join(TOP, "contrib", "testbed", "testbed")
-TIDED = os.environ.get("TIDED") or os.path.join(TOP, "helper", "tided")
-TIDE = os.environ.get("TIDE") or os.path.join(TOP, "helper", "tide")
+import testbed_util
+from testbed_util import TIDE, TIDED
+
 PREFIX = "tidee2e"          # network namespaces: never the developer's `tide` testbed
 BOOT_DELAY = 1              # tide-sim: seconds from power-on/kexec to booted
 SUSPEND_TIME = 10           # an idle node goes home this long after its last job
@@ -64,59 +58,16 @@ BATCH = 30 + 25
 # From a job's end to the node powered down and home: SuspendTime, the power-save scan,
 # tided's release (a boot into the home image for Kubernetes nodes), SuspendTimeout.
 RELEASE = SUSPEND_TIME + SUSPEND_TIMEOUT + 40
-TERMINAL = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "BOOT_FAIL",
-            "OUT_OF_MEMORY", "DEADLINE", "PREEMPTED")
 BSS_500 = {"method": "PUT", "path": "^/boot/v1/bootparameters", "status": 500, "count": -1,
            "content_type": "application/problem+json",
            "body": json.dumps({"type": "about:blank", "title": "Internal Server Error",
                                "detail": "e2e: database is locked", "status": 500})}
 
-
-def _missing():
-    if os.geteuid() != 0:
-        return "the testbed needs root (network namespaces, nsenter)"
-    for prog in ("slurmctld", "slurmd", "munged", "munge", "scontrol", "ip", "nsenter", "runuser"):
-        if shutil.which(prog, path="/usr/sbin:/usr/bin:/sbin:/bin") is None:
-            return "%s is not installed (contrib/install-deps)" % prog
-    for prog in (TIDED, TIDE):
-        if not os.access(prog, os.X_OK):
-            return "%s is not built" % prog
-    if os.path.exists("/run/netns/%s-ctl" % PREFIX):
-        return "a testbed with prefix %s is up already (a previous run left it?)" % PREFIX
-    return None
-
-
-pytestmark = pytest.mark.skipif(_missing() is not None, reason=_missing() or "")
+pytestmark = testbed_util.needs(("slurmctld", "slurmd", "munged", "munge", "scontrol", "ip", "nsenter", "runuser"),
+                                built=(TIDED, TIDE), hint=" (contrib/install-deps)", prefix=PREFIX)
 
 
 # ---- plumbing --------------------------------------------------------------------------------
-
-def run(*args, timeout=120, check=True, **kw):
-    proc = subprocess.run(list(args), capture_output=True, text=True, timeout=timeout, **kw)
-    if check and proc.returncode != 0:
-        raise AssertionError("%s -> %d\nstdout:\n%s\nstderr:\n%s"
-                             % (" ".join(args), proc.returncode, proc.stdout, proc.stderr))
-    return proc
-
-
-def tail(path, n):
-    try:
-        with open(path, errors="replace") as f:
-            return "".join(f.readlines()[-n:])
-    except OSError as err:
-        return "(%s)\n" % err
-
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout=10):
-        super().__init__("tided", timeout=timeout)
-        self.unix_path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self.unix_path)
-
 
 class GroupSampler(threading.Thread):
     """GET /hsm/v2/groups every `period` s: which node is in two exclusive groups, or none."""
@@ -165,180 +116,16 @@ class GroupSampler(threading.Thread):
             self.longest_absent[node] = max(now - since, self.longest_absent.get(node, 0))
 
 
-class Bed:
-    """The testbed plus tided, and everything a scenario asks of them."""
+class Bed(testbed_util.Testbed):
+    """The testbed plus tided (testbed_util.Testbed), and what only these scenarios ask of them."""
 
-    def __init__(self, directory):
-        self.dir = directory
-        self.exports = {}
-        self.tided = None
-        self.conf = os.path.join(directory, "etc", "tide.conf")
-        self.socket = os.path.join(directory, "run", "tided.sock")
-        self.munge_socket = os.path.join(directory, "munge", "munge.socket")
-        self.tided_log = os.path.join(directory, "log", "tided.log")
-        self.journal_path = os.path.join(directory, "tided", "journal.jsonl")
-        self.programs_log = os.path.join(directory, "log", "programs.log")
-        self.jobdir = os.path.join(directory, "jobs")
-        self._journal, self._journal_pos = [], 0
+    release = RELEASE
 
-    # -- life cycle
-    def up(self):
-        proc = run(TESTBED, "up", "--dir", self.dir, "--prefix", PREFIX, "--boot-delay", str(BOOT_DELAY),
-                   "--suspend-time", str(SUSPEND_TIME), "--suspend-timeout", str(SUSPEND_TIMEOUT),
-                   "--resume-timeout", str(RESUME_TIMEOUT), "--programs", "tide", "--no-tided", timeout=180)
-        for line in proc.stdout.splitlines():
-            m = re.match(r"^export (\w+)=(.*)$", line)
-            if m:
-                self.exports[m.group(1)] = m.group(2)
-        with open(self.conf) as f:
-            text = f.read()
-        if not re.search(r"(?mi)^MungeSocket=", text):
-            # Older testbeds: the Slurm programs must authenticate through the testbed's munged.
-            with open(self.conf, "a") as f:
-                f.write("MungeSocket=%s\n" % self.munge_socket)
+    def up(self, *options, **kw):
+        super().up(*options, **kw)
         with open(os.path.join(self.dir, "etc", "nodes")) as f:
             self.nodes = sorted(line.strip() for line in f if line.strip())
-        self.start_tided()
-        self.wait("tided to create the Slurm pool group",
-                  lambda: "slurm" in [g["label"] for g in self.get("/hsm/v2/groups")], timeout=30)
         self.features = {n: set(self.node(n).get("AvailableFeatures", "").split(",")) for n in self.nodes}
-
-    def start_tided(self):
-        log = open(self.tided_log, "ab")
-        env = {"PATH": "%s:%s:/usr/sbin:/usr/bin:/sbin:/bin" % (os.path.join(self.dir, "bin"),
-                                                                os.path.dirname(TIDE)),
-               "SLURM_CONF": os.path.join(self.dir, "etc", "slurm.conf"), "TIDE_CONF": self.conf}
-        for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
-            if key in os.environ:
-                env[key] = os.environ[key]
-        self.tided = subprocess.Popen(["nsenter", "--net=/run/netns/%s-ctl" % PREFIX, TIDED, "-c", self.conf,
-                                       "-D", "-v"], stdin=subprocess.DEVNULL, stdout=log,
-                                      stderr=subprocess.STDOUT, env=env, start_new_session=True)
-        log.close()
-
-        def healthy():
-            if self.tided.poll() is not None:
-                raise AssertionError("tided exited with %s:\n%s" % (self.tided.returncode, tail(self.tided_log, 30)))
-            try:
-                return self.api("GET", "/v1/health", auth=False)[0] == 200
-            except OSError:
-                return False
-        self.wait("tided to answer on %s" % self.socket, healthy, timeout=20, step=0.1)
-
-    def kill_tided(self, sig=signal.SIGKILL):
-        if self.tided and self.tided.poll() is None:
-            self.tided.send_signal(sig)
-            try:
-                self.tided.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.tided.kill()
-                self.tided.wait()
-        return self.tided.returncode if self.tided else None
-
-    def down(self):
-        status = self.kill_tided(signal.SIGTERM)
-        log = tail(self.tided_log, 200)
-        proc = run(TESTBED, "down", "--dir", self.dir, check=False, timeout=90)
-        if proc.returncode != 0:
-            print(proc.stdout, proc.stderr)
-        return status, log
-
-    # -- Slurm
-    def sl(self, *args, timeout=120, check=True, user=None):
-        pre = [os.path.join(self.dir, "bin", "sl")] + (["-u", user] if user else [])
-        return run(*(pre + list(args)), timeout=timeout, check=check)
-
-    def node(self, name):
-        out = self.sl("scontrol", "show", "node", "-o", name).stdout
-        return dict(f.split("=", 1) for f in out.split() if "=" in f)
-
-    def state(self, name):
-        return self.node(name).get("State", "")
-
-    def all_nodes(self):
-        """Every Slurm node's `scontrol show node` fields, in one call."""
-        out = {}
-        for line in self.sl("scontrol", "show", "node", "-o").stdout.splitlines():
-            fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
-            if "NodeName" in fields:
-                out[fields["NodeName"]] = fields
-        return out
-
-    def active_image(self, name):
-        active = self.node(name).get("ActiveFeatures", "").split(",")
-        found = [i for i in ("rocky9", "sles15") if i in active]
-        return found[0] if len(found) == 1 else found or None
-
-    def job(self, job_id):
-        out = self.sl("scontrol", "show", "job", "-o", str(job_id), check=False).stdout
-        return dict(f.split("=", 1) for f in out.split() if "=" in f)
-
-    def sbatch(self, *args, script="hostname; cat $TIDE_CMDLINE", tag="job"):
-        out = self.sl("sbatch", "--parsable", "--chdir", self.jobdir, "-o",
-                      os.path.join(self.jobdir, "%s-%%j.out" % tag), *args, "--wrap", script).stdout
-        return int(out.strip().split(";")[0])
-
-    def job_output(self, job_id, tag="job"):
-        with open(os.path.join(self.jobdir, "%s-%d.out" % (tag, job_id))) as f:
-            return f.read()
-
-    def wait_job(self, job_id, timeout, nodes=()):
-        """Wait for the job to end; returns its final record (JobState, NodeList, ...)."""
-        def ended():
-            j = self.job(job_id)
-            return j if j.get("JobState") in TERMINAL else None
-        return self.wait("job %s to end" % job_id, ended, timeout=timeout, nodes=nodes, jobs=[job_id])
-
-    def cancel_all(self):
-        ids = self.sl("squeue", "-h", "-o", "%i").stdout.split()
-        if ids:
-            self.sl("scancel", *ids, check=False)
-        return ids
-
-    # -- tide-sim: SMD, BSS, Kubernetes and the sim's own paths
-    def get(self, path):
-        with urllib.request.urlopen(self.exports["TIDE_SIM_URL"] + path, timeout=15) as resp:
-            body = resp.read()
-        return json.loads(body) if body else None
-
-    def send(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.exports["TIDE_SIM_URL"] + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=15) as resp:
-            return resp.status
-
-    def members(self, group):
-        return set(self.get("/hsm/v2/groups/%s/members" % group)["ids"])
-
-    def exclusive_groups(self):
-        """node -> [labels of the exclusive groups (pools) it is in]"""
-        where = {}
-        for g in self.get("/hsm/v2/groups"):
-            if g.get("exclusiveGroup"):
-                for m in (g.get("members") or {}).get("ids") or []:
-                    where.setdefault(m, []).append(g["label"])
-        return where
-
-    def bss_image(self, node):
-        try:
-            elements = self.get("/boot/v1/bootparameters?name=%s" % node) or []
-        except urllib.error.HTTPError:
-            return None
-        for el in elements:
-            m = re.search(r"(?:^|\s)tide\.image=(\S+)", el.get("params") or "")
-            if m and node in (el.get("hosts") or []):
-                return m.group(1)
-        return None
-
-    def machine(self, node):
-        return self.get("/sim/nodes/%s" % node)
-
-    def k8s_node(self, name):
-        return self.get("/api/v1/nodes/%s" % name)
-
-    def pods_on(self, node):
-        return [p for p in self.get("/api/v1/pods")["items"] if p["spec"].get("nodeName") == node]
 
     def tide_marks(self):
         """Kubernetes nodes that carry any of tide's marks (cordon, taint, label, annotation)."""
@@ -358,54 +145,6 @@ class Bed:
                 marked[meta["name"]] = marks
         return marked
 
-    # -- tided
-    def credential(self, payload, ttl=None):
-        cmd = ["munge", "-S", self.munge_socket] + (["-t", str(ttl)] if ttl else [])
-        return run(*cmd, input=payload).stdout.strip()
-
-    def api(self, method, path, body=None, auth=True, cred=None):
-        data = json.dumps(body) if body is not None else ""
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        if cred is None and auth:
-            cred = self.credential("%s %s\n%s" % (method, path, data))
-        if cred is not None:
-            headers["Authorization"] = "Munge " + cred
-        conn = UnixHTTPConnection(self.socket)
-        try:
-            conn.request(method, path, data.encode() or None, headers)
-            resp = conn.getresponse()
-            raw = resp.read()
-        finally:
-            conn.close()
-        ctype = resp.getheader("Content-Type") or ""
-        return resp.status, (json.loads(raw) if ctype.startswith("application/json") else raw.decode())
-
-    def tide(self, *args, user=None):
-        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TIDE_CONF": self.conf}
-        cmd = ([] if not user else ["runuser", "-u", user, "--"]) + [TIDE] + list(args)
-        return run(*cmd, check=False, env=env, timeout=60)
-
-    def journal(self, node=None, job=None):
-        """The journal's entries so far (read incrementally: it only grows)."""
-        try:
-            with open(self.journal_path, "rb") as f:
-                f.seek(self._journal_pos)
-                chunk = f.read()
-        except OSError:
-            chunk = b""
-        end = chunk.rfind(b"\n") + 1          # a line being written stays for the next read
-        self._journal_pos += end
-        for line in chunk[:end].splitlines():
-            try:
-                self._journal.append(json.loads(line))
-            except ValueError:
-                pass                           # a torn line (tided killed mid-write)
-        return [e for e in self._journal
-                if (not node or e.get("node") == node) and (not job or e.get("job") == job)]
-
-    def steps(self, node, job=None):
-        return [(e["step"], e["result"]) for e in self.journal(node, job)]
-
     def strikes(self, node):
         status, body = self.api("GET", "/v1/status")
         assert status == 200, body
@@ -413,62 +152,6 @@ class Bed:
             if t["node"] == node:
                 return t.get("strikes") or 0
         return 0
-
-    # -- waiting, with diagnostics
-    def diag(self, what="", nodes=(), jobs=()):
-        parts = ["---- %s" % what if what else "---- diagnostics"]
-
-        def section(title, fn):
-            try:
-                parts.append("== %s\n%s" % (title, fn()))
-            except Exception as err:  # noqa: BLE001 - diagnostics must never hide the failure
-                parts.append("== %s: %r" % (title, err))
-        section("sinfo", lambda: self.sl("sinfo", "-N", "-o", "%N %T %E", check=False).stdout)
-        section("squeue", lambda: self.sl("squeue", "-o", "%i %T %r %N %f", check=False).stdout)
-        for n in nodes:
-            section("scontrol show node %s" % n, lambda n=n: self.sl("scontrol", "show", "node", n, check=False).stdout)
-            section("SMD/BSS/sim %s" % n, lambda n=n: "groups=%s bss=%s machine=%s" % (
-                self.exclusive_groups().get(n), self.bss_image(n), self.machine(n)))
-        for j in jobs:
-            section("scontrol show job %s" % j, lambda j=j: self.sl("scontrol", "show", "job", str(j), check=False).stdout)
-        section("tided", lambda: "pid %s, exit status %s" % (self.tided.pid, self.tided.poll()))
-        section("tide status", lambda: self.tide("status").stdout)
-        section("tided.log (tail)", lambda: tail(self.tided_log, 40))
-        section("journal (tail)", lambda: tail(self.journal_path, 30))
-        section("programs.log (tail)", lambda: "".join(
-            line for line in tail(self.programs_log, 200).splitlines(True) if not line.startswith("    env "))[-3000:])
-        section("slurmctld.log (tail)", lambda: "".join(
-            line for line in tail(os.path.join(self.dir, "log", "slurmctld.log"), 400).splitlines(True)
-            if "debug" not in line)[-3000:])
-        return "\n".join(parts)
-
-    def wait(self, what, predicate, timeout, step=0.3, nodes=(), jobs=()):
-        started = time.monotonic()
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() - started > timeout:
-                raise AssertionError("timed out after %.0fs waiting for %s\n%s"
-                                     % (timeout, what, self.diag(what, nodes, jobs)))
-            time.sleep(step)
-
-    def wait_home(self, nodes, group, timeout=RELEASE):
-        """Back home: POWERED_DOWN in Slurm (no transition under way), in `group` and only there."""
-        def home():
-            slurm, where = self.all_nodes(), self.exclusive_groups()
-            return all("POWERED_DOWN" in slurm[n]["State"] and "POWERING" not in slurm[n]["State"]
-                       and where.get(n) == [group] for n in nodes)
-        self.wait("%s powered down and back in %s" % (",".join(sorted(nodes)), group),
-                  home, timeout=timeout, step=0.5, nodes=sorted(nodes))
-
-    def drain_reasons(self):
-        """node -> the reason of its DRAIN/DOWN, as an admin reads it in `sinfo -R`."""
-        out = {}
-        for line in self.sl("sinfo", "-R", "-h", "-N", "-o", "%N|%E").stdout.splitlines():
-            node, _, reason = line.partition("|")
-            out[node.strip()] = reason.strip()
-        return out
 
     def wait_powered_down(self, nodes, timeout=RELEASE):
         """A scenario's precondition: its nodes are powered down, at home and not drained
@@ -504,20 +187,14 @@ class Bed:
 
 @pytest.fixture(scope="module")
 def bed():
-    directory = tempfile.mkdtemp(prefix="tide-e2e-", dir="/tmp")
-    os.chmod(directory, 0o755)   # munged wants o+x above its socket; nobody reads tide.conf
-    b = Bed(directory)
-    try:
-        b.up()
+    with testbed_util.brought_up(PREFIX, "--boot-delay", str(BOOT_DELAY), "--suspend-time", str(SUSPEND_TIME),
+                                 "--suspend-timeout", str(SUSPEND_TIMEOUT), "--resume-timeout", str(RESUME_TIMEOUT),
+                                 "--programs", "tide", "--no-tided", cls=Bed, timeout=180) as b:
         yield b
-    finally:
-        status, log = b.down()
-        if os.path.isdir(directory):
-            shutil.rmtree(directory, ignore_errors=True)
     # tided stopped cleanly on SIGTERM and never crashed (sanitizer builds report here).
-    assert status == 0, log
+    assert b.tided_status == 0, b.tided_log_tail
     for mark in ("Sanitizer", "runtime error", "Segmentation"):
-        assert mark not in log, log
+        assert mark not in b.tided_log_tail, b.tided_log_tail
 
 
 @pytest.fixture(autouse=True)

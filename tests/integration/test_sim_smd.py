@@ -4,6 +4,7 @@ auth, and seeding through the write APIs."""
 import base64
 import subprocess
 import sys
+import threading
 import time
 
 from conftest import SIM_DIR, TIDE_SIM_SEED, ZINAL
@@ -207,6 +208,31 @@ def test_put_members_quirks(zinal):
     resp = zinal.put(url, {"ids": []})
     assert resp.status == 204 and resp.body == b""
     assert zinal.get(url).json() == {"ids": []}
+
+
+def test_a_held_put_that_meets_a_rival_changes_nothing(zinal):
+    """The race tided's bulk claim relies on: a PUT of members that a rival's POST overtakes
+    (the fault holds it, then serves it) is refused whole, and the rival keeps the node."""
+    zinal.post("/hsm/v2/groups", {"label": "scratch", "exclusiveGroup": "tide"})
+    url = "/hsm/v2/groups/scratch/members"
+    other = "x1002c0s0b0n1"
+    for node in (FREE_NODE, other):
+        zinal.delete("/hsm/v2/groups/nodes_free/members/" + node)
+    assert zinal.post("/sim/faults", {"method": "PUT", "path": "/groups/scratch/members$",
+                                      "delay_ms": 800, "pass": True}).status == 201
+    answer = {}
+    held = threading.Thread(target=lambda: answer.update(
+        put=zinal.put(url, {"group": "scratch", "ids": [FREE_NODE, other]})))
+    held.start()
+    time.sleep(0.2)
+    assert zinal.post("/hsm/v2/groups/zinal/members", {"id": FREE_NODE}).status == 201
+    held.join(10)
+    assert_problem(answer["put"], 500, "operation 'PUT' failed during store.")
+    assert zinal.get(url).json() == {"ids": []}
+    assert zinal.get("/hsm/v2/memberships/" + FREE_NODE).json()["groupLabels"] == ["zinal"]
+    assert zinal.get("/hsm/v2/memberships/" + other).json()["groupLabels"] == []
+    assert zinal.get("/sim/faults").json() == []   # count 1: used up
+    assert zinal.put(url, {"ids": [other]}).status == 201   # not held any more
 
 
 def test_memberships(zinal):

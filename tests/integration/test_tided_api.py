@@ -23,6 +23,7 @@ import time
 import pytest
 
 from conftest import REPO, ZINAL
+from testbed_util import UnixHTTPConnection
 
 TIDE = os.environ.get("TIDE_BIN") or os.path.join(REPO, "helper", "tide")
 TIDED = os.environ.get("TIDED_BIN") or os.path.join(REPO, "helper", "tided")
@@ -35,17 +36,6 @@ pytestmark = pytest.mark.skipif(
 
 
 # ---- a munged, tide-sim and tided in one directory -------------------------------------------
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout=10):
-        super().__init__("tided", timeout=timeout)
-        self.unix_path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self.unix_path)
-
 
 def free_port():
     with socket.socket() as s:

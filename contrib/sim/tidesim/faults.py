@@ -1,11 +1,14 @@
 """Fault injection: make the next N matching requests fail on purpose.
 
 A rule is {"method": "PUT", "path": "^/boot/v1/bootparameters", "status": 500,
-"body": "...", "content_type": "...", "count": N, "delay_ms": D, "drop": false}.
+"body": "...", "content_type": "...", "count": N, "delay_ms": D, "drop": false,
+"pass": false}.
 method is optional (any), path is a regular expression searched in the
 request path, count -1 means every matching request, drop closes the
-connection without an answer.  The /sim/ admin paths are never faulted, so
-a test can always clear its rules.
+connection without an answer, pass (with delay_ms) holds the request that long
+and then serves it as usual: a slow server, or a window for a rival's request
+to land first.  The /sim/ admin paths are never faulted, so a test can always
+clear its rules.
 """
 
 import re
@@ -27,6 +30,7 @@ class Fault:
         self.count = int(spec.get("count", 1))
         self.delay_ms = int(spec.get("delay_ms", 0))
         self.drop = bool(spec.get("drop", False))
+        self.passes = bool(spec.get("pass", False))
 
     def matches(self, method, path):
         return (not self.method or self.method == method) and self.path.search(path)
@@ -39,7 +43,7 @@ class Fault:
     def json(self):
         return {"method": self.method, "path": self.path_text, "status": self.status,
                 "body": self.body, "content_type": self.content_type, "count": self.count,
-                "delay_ms": self.delay_ms, "drop": self.drop}
+                "delay_ms": self.delay_ms, "drop": self.drop, "pass": self.passes}
 
 
 class Faults:

@@ -52,7 +52,8 @@ class App:
             fault = st.faults.take(req.method, req.path)
         if fault:
             time.sleep(fault.delay_ms / 1000.0)
-            return fault.response()
+            if not fault.passes:
+                return fault.response()
         if auth.is_token_path(req.path):
             return auth.token_endpoint(st, req)
         denied = auth.check(st, req)
