@@ -40,7 +40,6 @@ import os
 import re
 import signal
 import subprocess
-import threading
 import time
 
 import pytest
@@ -68,53 +67,6 @@ pytestmark = testbed_util.needs(("slurmctld", "slurmd", "munged", "munge", "scon
 
 
 # ---- plumbing --------------------------------------------------------------------------------
-
-class GroupSampler(threading.Thread):
-    """GET /hsm/v2/groups every `period` s: which node is in two exclusive groups, or none."""
-
-    def __init__(self, bed, nodes, period=0.2):
-        super().__init__(daemon=True)
-        self.bed, self.nodes, self.period = bed, set(nodes), period
-        self.halt = threading.Event()
-        self.samples = 0
-        self.errors = []
-        self.doubles = []          # (t, node, groups)
-        self.absent_since = {}     # node -> t of the first sample it was in no group
-        self.longest_absent = {}   # node -> seconds
-
-    def run(self):
-        while not self.halt.is_set():
-            t = time.monotonic()
-            try:
-                groups = self.bed.get("/hsm/v2/groups")
-            except Exception as err:  # noqa: BLE001 - a sampler must keep sampling
-                self.errors.append(repr(err))
-                time.sleep(self.period)
-                continue
-            where = {}
-            for g in groups:
-                if g.get("exclusiveGroup"):
-                    for m in (g.get("members") or {}).get("ids") or []:
-                        where.setdefault(m, []).append(g["label"])
-            for node in self.nodes:
-                labels = where.get(node, [])
-                if len(labels) > 1:
-                    self.doubles.append((t, node, labels))
-                if not labels:
-                    self.absent_since.setdefault(node, t)
-                elif node in self.absent_since:
-                    gone = t - self.absent_since.pop(node)
-                    self.longest_absent[node] = max(gone, self.longest_absent.get(node, 0))
-            self.samples += 1
-            time.sleep(max(0, self.period - (time.monotonic() - t)))
-
-    def stop(self):
-        self.halt.set()
-        self.join(10)
-        now = time.monotonic()
-        for node, since in self.absent_since.items():   # still absent: counts until now
-            self.longest_absent[node] = max(now - since, self.longest_absent.get(node, 0))
-
 
 class Bed(testbed_util.Testbed):
     """The testbed plus tided (testbed_util.Testbed), and what only these scenarios ask of them."""
@@ -542,7 +494,7 @@ def test_g_six_jobs_four_nodes_no_node_in_two_groups(bed):
     assert len(four) == 4, four
     bed.wait_powered_down(four)
     others = [n for n in bed.nodes if n not in four]
-    sampler = GroupSampler(bed, bed.nodes)
+    sampler = testbed_util.GroupSampler(bed, bed.nodes)
     sampler.start()
     jobs = []
     try:

@@ -25,6 +25,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -423,3 +424,50 @@ class Testbed:
                        and where.get(n) == [group] for n in nodes)
         self.wait("%s powered down and back in %s" % (",".join(sorted(nodes)), group),
                   home, timeout=timeout or self.release, step=0.5, nodes=sorted(nodes))
+
+
+class GroupSampler(threading.Thread):
+    """GET /hsm/v2/groups every `period` s: which node is in two exclusive groups, or none."""
+
+    def __init__(self, bed, nodes, period=0.2):
+        super().__init__(daemon=True)
+        self.bed, self.nodes, self.period = bed, set(nodes), period
+        self.halt = threading.Event()
+        self.samples = 0
+        self.errors = []
+        self.doubles = []          # (t, node, groups)
+        self.absent_since = {}     # node -> t of the first sample it was in no group
+        self.longest_absent = {}   # node -> seconds
+
+    def run(self):
+        while not self.halt.is_set():
+            t = time.monotonic()
+            try:
+                groups = self.bed.get("/hsm/v2/groups")
+            except Exception as err:  # noqa: BLE001 - a sampler must keep sampling
+                self.errors.append(repr(err))
+                time.sleep(self.period)
+                continue
+            where = {}
+            for g in groups:
+                if g.get("exclusiveGroup"):
+                    for m in (g.get("members") or {}).get("ids") or []:
+                        where.setdefault(m, []).append(g["label"])
+            for node in self.nodes:
+                labels = where.get(node, [])
+                if len(labels) > 1:
+                    self.doubles.append((t, node, labels))
+                if not labels:
+                    self.absent_since.setdefault(node, t)
+                elif node in self.absent_since:
+                    gone = t - self.absent_since.pop(node)
+                    self.longest_absent[node] = max(gone, self.longest_absent.get(node, 0))
+            self.samples += 1
+            time.sleep(max(0, self.period - (time.monotonic() - t)))
+
+    def stop(self):
+        self.halt.set()
+        self.join(10)
+        now = time.monotonic()
+        for node, since in self.absent_since.items():   # still absent: counts until now
+            self.longest_absent[node] = max(now - since, self.longest_absent.get(node, 0))
