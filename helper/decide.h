@@ -5,6 +5,8 @@
  *
  * The goal comes from Slurm (design: level-triggered):
  *   POWERING_UP, REBOOT_ISSUED         -> ACQUIRE: in the Slurm pool, image I, booted, registered in I
+ *     (reconcile.c counts a POWERED_DOWN node allocated to a starting job as POWERING_UP: Slurm
+ *     resumes it at its power-save thread's next look, up to a second later)
  *   POWERED_DOWN, POWERING_DOWN        -> HOME: back in its home pool
  *   up and registered                  -> SLURM: stays, nothing to do
  * The steps in order, each checked against the facts before it is chosen:

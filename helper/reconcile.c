@@ -130,6 +130,22 @@ static void apply_hints(rec *rc)
 
 /* ---- deciding ------------------------------------------------------------------- */
 
+/*
+ * Slurm has given a powered-down node to a job but has not said so yet.  slurmctld's
+ * power-save thread looks for such nodes once a second (a sleep(1) loop in 22.05, whatever
+ * power_save_interval says), and only then marks the node POWERING_UP and runs
+ * ResumeProgram: up to a second after the allocation.  PrologSlurmctld wakes tided at the
+ * allocation itself, so tided starts the acquire then.  Slurm resumes every such node at
+ * its next look (ResumeRate=0, power.conf), so tided boots nothing Slurm would not; a job
+ * cancelled meanwhile leaves the node IDLE+POWERED_DOWN, and the node goes home.
+ */
+static int resume_due(const tided_node *n)
+{
+    const tided_slurm_node *s = n->slurm;
+    return s && s->powered_down && !s->powering_down && !s->power_down &&
+           (s->base == TIDED_SLURM_ALLOCATED || s->base == TIDED_SLURM_MIXED) && n->job && n->job->configuring;
+}
+
 static void facts_of(rec *rc, tided_node *n, tided_facts *f)
 {
     const tided_slurm_node *s = n->slurm;
@@ -137,9 +153,10 @@ static void facts_of(rec *rc, tided_node *n, tided_facts *f)
 
     memset(f, 0, sizeof(*f));
     if (s) {
+        int due = resume_due(n);
         f->slurm_known = 1;
-        f->powered_down = s->powered_down;
-        f->powering_up = s->powering_up;
+        f->powered_down = s->powered_down && !due;
+        f->powering_up = s->powering_up || due;
         f->powering_down = s->powering_down;
         f->reboot_issued = s->reboot_issued;
         f->power_down_asked = s->power_down;

@@ -655,7 +655,9 @@ static void write_power_conf(strbuf *b, const tide_conf *c, const tide_slurmconf
     strbuf_puts(b, "# `scontrol reboot`: run once on the controller for all the nodes\n"
                    "# (reboot_from_controller below), so tided re-images them in one batch.\n");
     strbuf_printf(b, "RebootProgram=%s/tide-slurm-reboot\n", d);
-    strbuf_puts(b, "# Tell tided at once which job a node is for, and when the job ends.\n");
+    strbuf_puts(b, "# Tell tided at once which job a node is for, and when the job ends.  tided\n"
+                   "# starts booting a powered-down node when Slurm allocates it: up to a second\n"
+                   "# before slurmctld's power-save thread gets round to ResumeProgram.\n");
     strbuf_printf(b, "PrologSlurmctld=%s/tide-slurm-prolog\n", d);
     strbuf_printf(b, "EpilogSlurmctld=%s/tide-slurm-epilog\n", d);
     strbuf_puts(b, "# Seconds a node stays idle in Slurm before it goes back to its home pool.\n");
@@ -673,14 +675,16 @@ static void write_power_conf(strbuf *b, const tide_conf *c, const tide_slurmconf
     strbuf_printf(b, "ResumeTimeout=%d\n", resume_timeout);
     strbuf_puts(b,
         "# No rate limit: tided batches requests (one BSS update per image, one power\n"
-        "# transition per pass).\n"
+        "# transition per pass), and starts every node Slurm allocates without waiting\n"
+        "# for ResumeProgram, so a rate here would not hold the boots back.\n"
         "ResumeRate=0\n"
         "SuspendRate=0\n"
         "# Slurm 22.05 hides powered-down CLOUD nodes from sinfo, scontrol and libslurm\n"
         "# (tided reads them) without it.\n"
         "PrivateData=cloud\n"
-        "# power_save_interval=2,power_save_min_interval=0: look for nodes to resume or\n"
-        "# suspend every 2 s (default 10 s), with no pause between runs.\n"
+        "# power_save_interval=2,power_save_min_interval=0: the power-save thread wakes\n"
+        "# every second and acts when a node changed state; otherwise it looks every\n"
+        "# 2 s (default 10 s), with no pause between runs.\n"
         "# reboot_from_controller: RebootProgram runs on slurmctld with the node list.\n"
         "# cloud_reg_addrs: a CLOUD node's address is the one it registers from.\n"
         "SlurmctldParameters=power_save_interval=2,power_save_min_interval=0,reboot_from_controller,"
