@@ -110,6 +110,8 @@ static tided_decision decide_acquire(const tided_facts *f)
             return step(g, TIDED_STEP_DRAIN, "borrowed from Kubernetes: drain first", 0);
         if (!same(f->bss_image, f->want_image))
             return step(g, TIDED_STEP_IMAGE, "BSS names another image", 0);
+        if (f->cloud_init_wrong)
+            return step(g, TIDED_STEP_IMAGE, "not in the image's cloud-init group (alone)", 0);
         return step(g, TIDED_STEP_BOOT, "imaged, not booted", 0);
     }
     if (f->now - f->boot_done_at > f->register_timeout)
@@ -130,6 +132,8 @@ static tided_decision decide_home(const tided_facts *f)
             return step(g, TIDED_STEP_WAIT, "a boot is still in progress", 0);
         if (f->home_image && !same(f->bss_image, f->home_image))
             return step(g, TIDED_STEP_HOME_IMAGE, "BSS names another image than the home one", 0);
+        if (f->home_image && f->home_cloud_init_wrong)
+            return step(g, TIDED_STEP_HOME_IMAGE, "not in the home image's cloud-init group (alone)", 0);
         if (f->home_power_pending)
             return step(g, TIDED_STEP_WAIT, "the power step is in progress", 0);
         if (!f->home_powered && f->lease_booted != 0)

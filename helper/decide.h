@@ -81,8 +81,10 @@ typedef struct tided_facts {
     const char *home_image;     /* the home pool's HomeImage, NULL when none */
     int home_power_off;         /* release powers it off (Park=on, or no HomeImage) */
 
-    /* BSS */
+    /* BSS, and the images' cloud-init groups in SMD */
     const char *bss_image;      /* tide.image= of its boot parameters, NULL when none */
+    int cloud_init_wrong;       /* not in want_image's CloudInitGroup= alone (0 when unknown) */
+    int home_cloud_init_wrong;  /* the same for home_image */
 
     /* Kubernetes (home_kubernetes only) */
     int k8s_marked;             /* carries tide's borrowed label */

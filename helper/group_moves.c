@@ -1,6 +1,7 @@
 /*
  * group_moves.c - moving nodes between SMD groups: the claim (home pool ->
- * Slurm pool) and the way back (Slurm pool -> home pool).  See transition.h.
+ * Slurm pool), the way back (Slurm pool -> home pool), and the cloud-init
+ * group of the image a node boots.  See transition.h.
  *
  * Two ways to the same outcome:
  *
@@ -234,6 +235,38 @@ static void bulk_failed(tided_run *r, const char *label, const tide_err *e)
     tide_info("group %s: bulk move refused (%s): node by node instead", label, e->msg);
 }
 
+/* PUT group g's members (as read) less `out` plus `in`: one request whatever the numbers.  A
+ * refusal changes nothing; it is logged, and a 405 turns bulk moves off. */
+static int put_changed(tided_run *r, const tide_group *g, const char *const *out, size_t nout,
+                       const char *const *in, size_t nin, tide_err *e)
+{
+    const char **ids = xcalloc(g->nmembers + nin + 1, sizeof(*ids));
+    size_t nids = 0;
+    for (size_t m = 0; m < g->nmembers; m++) {
+        int leaving = 0;
+        for (size_t i = 0; i < nout && !leaving; i++)
+            leaving = !strcmp(g->members[m], out[i]);
+        if (!leaving)
+            ids[nids++] = g->members[m];
+    }
+    for (size_t i = 0; i < nin; i++)
+        if (!tide_group_has_member(g, in[i]))
+            ids[nids++] = in[i];
+    int rc = tide_smd_group_set_members(r->d->clients.smd, g->label, ids, nids, e);
+    if (rc)
+        bulk_failed(r, g->label, e);
+    free(ids);
+    return rc;
+}
+
+static const char **names_of(tided_node **nodes, size_t n)
+{
+    const char **names = xcalloc(n + 1, sizeof(*names));
+    for (size_t i = 0; i < n; i++)
+        names[i] = nodes[i]->name;
+    return names;
+}
+
 /*
  * Replace group `label` by its current members (read now), less the nodes in `out`, plus
  * the nodes in `in`.  Returns 0 when SMD took the new list; -1 (logged) when nothing changed.
@@ -242,33 +275,20 @@ static void bulk_failed(tided_run *r, const char *label, const tide_err *e)
 static int bulk_put(tided_run *r, const char *label, tided_node **out, size_t nout, unsigned char *present,
                     tided_node **in, size_t nin)
 {
-    tide_http *smd = r->d->clients.smd;
     tide_group g;
     tide_err e;
 
     memset(&g, 0, sizeof(g));
-    if (tide_smd_group_get(smd, label, &g, &e)) {
+    if (tide_smd_group_get(r->d->clients.smd, label, &g, &e)) {
         tide_info("group %s: %s: node by node instead", label, e.msg);
         return -1;
     }
-    const char **ids = xcalloc(g.nmembers + nin + 1, sizeof(*ids));
-    size_t nids = 0;
-    for (size_t m = 0; m < g.nmembers; m++) {
-        int leaving = 0;
-        for (size_t i = 0; i < nout && !leaving; i++)
-            leaving = !strcmp(g.members[m], out[i]->name);
-        if (!leaving)
-            ids[nids++] = g.members[m];
-    }
     for (size_t i = 0; i < nout && present; i++)
         present[i] = (unsigned char)tide_group_has_member(&g, out[i]->name);
-    for (size_t i = 0; i < nin; i++)
-        if (!tide_group_has_member(&g, in[i]->name))
-            ids[nids++] = in[i]->name;
-    int rc = tide_smd_group_set_members(smd, label, ids, nids, &e);
-    if (rc)
-        bulk_failed(r, label, &e);
-    free(ids);
+    const char **out_names = names_of(out, nout), **in_names = names_of(in, nin);
+    int rc = put_changed(r, &g, out_names, nout, in_names, nin, &e);
+    free(out_names);
+    free(in_names);
     tide_group_free(&g);
     return rc;
 }
@@ -378,6 +398,97 @@ static void bulk_home(tided_run *r, tided_node **nodes, size_t n, tided_node **r
 out:
     free(out);
     free(done);
+}
+
+/* ---- cloud-init groups -------------------------------------------------------------------- */
+
+/* Add `add` to group g and take `del` out of it: one PUT of the new list (bulk), or one POST or
+ * DELETE a node.  These groups are not exclusive: a member added twice (409) or removed twice
+ * (404) is already where it should be. */
+static int group_change(tided_run *r, const tide_group *g, const char **add, size_t nadd, const char **del,
+                        size_t ndel, tide_err *e)
+{
+    tide_http *smd = r->d->clients.smd;
+
+    if (!nadd && !ndel)
+        return 0;
+    if (bulk_wanted(r, nadd + ndel) && !put_changed(r, g, del, ndel, add, nadd, e))
+        return 0;
+    for (size_t i = 0; i < nadd; i++) {
+        tide_err_clear(e);
+        if (tide_smd_group_add_member(smd, g->label, add[i], e) && !e->conflict)
+            return -1;
+    }
+    for (size_t i = 0; i < ndel; i++) {
+        tide_err_clear(e);
+        if (tide_smd_group_remove_member(smd, g->label, del[i], e) && e->http_status != 404)
+            return -1;
+    }
+    return 0;
+}
+
+int tided_cloud_init_groups(tided_run *r, tided_node **nodes, size_t n, const tide_image_conf *img, tide_err *e)
+{
+    const tide_conf *c = r->d->conf;
+    const char **labels = xcalloc(c->nimages + 1, sizeof(*labels));
+    size_t nl = 0;
+    tide_group_list have = { 0 };
+    int rc = 0;
+
+    for (size_t i = 0; i < c->nimages; i++) {
+        const char *g = c->images[i].cloud_init_group;
+        int dup = 0;
+        for (size_t k = 0; k < nl && !dup && g; k++)
+            dup = !strcasecmp(labels[k], g);
+        if (g && *g && !dup)
+            labels[nl++] = g;
+    }
+    if (!nl || !n)
+        goto out;
+    if ((rc = tide_smd_groups_list(r->d->clients.smd, labels, nl, &have, e)))
+        goto out;
+
+    const char *want = img->cloud_init_group && *img->cloud_init_group ? img->cloud_init_group : NULL;
+    const char **ids = xcalloc(n, sizeof(*ids));
+    int found = 0;
+    for (size_t gi = 0; gi < have.n && !rc; gi++) {
+        const tide_group *g = &have.groups[gi];
+        int target = want && !strcasecmp(g->label, want);
+        size_t nids = 0;
+        found |= target;
+        for (size_t i = 0; i < n; i++)
+            if (target != tide_group_has_member(g, nodes[i]->name))
+                ids[nids++] = nodes[i]->name;
+        rc = target ? group_change(r, g, ids, nids, NULL, 0, e) : group_change(r, g, NULL, 0, ids, nids, e);
+    }
+    if (!rc && want && !found) {
+        /* The image's group does not exist yet: created with the nodes in it. */
+        tide_group g = { 0 };
+        g.label = (char *)want;
+        g.description = xasprintf("tide: the nodes running image %s (cloud-init)", img->name);
+        g.members = (char **)ids;
+        for (size_t i = 0; i < n; i++)
+            ids[g.nmembers++] = nodes[i]->name;
+        tide_err_clear(e);
+        if ((rc = tide_smd_group_create(r->d->clients.smd, &g, e)) == 0)
+            tide_info("SMD group %s created (CloudInitGroup of image %s)", want, img->name);
+        free(g.description);
+    }
+    free(ids);
+out:
+    tide_group_list_free(&have);
+    free(labels);
+    return rc;
+}
+
+int tided_cloud_init_matches(const tided_run *r, const tided_node *n, const char *image)
+{
+    const tide_image_conf *img = image ? tide_conf_image(r->d->conf, image) : NULL;
+    if (!img || !n->cloud_init_known)
+        return 1;
+    if (!img->cloud_init_group || !*img->cloud_init_group)
+        return n->cloud_init_count == 0;
+    return n->cloud_init_count == 1 && !strcasecmp(n->cloud_init, img->cloud_init_group);
 }
 
 /* ---- the steps ------------------------------------------------------------------------------ */

@@ -187,6 +187,39 @@ int tided_observe_bss(tided_run *r)
     return rcode;
 }
 
+int tided_observe_cloud_init(tided_run *r)
+{
+    const tide_conf *c = r->d->conf;
+    const char **labels = xcalloc(c->nimages + 1, sizeof(*labels));
+    size_t nl = 0;
+    tide_group_list l = { 0 };
+    tide_err e;
+    int rcode = 0;
+
+    for (size_t i = 0; i < c->nimages; i++)
+        if (c->images[i].cloud_init_group && *c->images[i].cloud_init_group)
+            labels[nl++] = c->images[i].cloud_init_group;
+    /* No CloudInitGroup= anywhere: nothing to read, every node is right. */
+    if (nl && (rcode = tide_smd_groups_list(r->d->clients.smd, labels, nl, &l, &e)))
+        tide_error("%s", e.msg);
+    for (size_t i = 0; i < r->nnodes; i++) {
+        tided_node *node = r->nodes[i];
+        free(node->cloud_init);
+        node->cloud_init = NULL;
+        node->cloud_init_count = 0;
+        node->cloud_init_known = !rcode;
+        for (size_t g = 0; g < l.n && !rcode; g++) {
+            if (!tide_group_has_member(&l.groups[g], node->name))
+                continue;
+            if (!node->cloud_init_count++)
+                node->cloud_init = xstrdup(l.groups[g].label);
+        }
+    }
+    tide_group_list_free(&l);
+    free(labels);
+    return rcode;
+}
+
 void tided_observe_k8s(tided_run *r)
 {
     size_t counted = 0;

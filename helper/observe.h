@@ -33,6 +33,9 @@ int tided_pool_lends(const tide_pool_conf *p);
 int tided_observe_smd(tided_run *r, const tided_slurm_nodes *sn, int *groups_ok);
 /* Read BSS for the managed nodes; -1 when it cannot be read. */
 int tided_observe_bss(tided_run *r);
+/* Read the images' CloudInitGroup= groups (one GET, none when no image has one); on an error the
+ * nodes' cloud-init facts are unknown this pass, which counts as right (no step is taken on them). */
+int tided_observe_cloud_init(tided_run *r);
 /* Look at the Kubernetes nodes that need it (errors are logged; the facts stay as they were). */
 void tided_observe_k8s(tided_run *r);
 

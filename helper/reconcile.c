@@ -176,6 +176,8 @@ static void facts_of(rec *rc, tided_node *n, tided_facts *f)
     f->home_image = n->home ? n->home->home_image : NULL;
     f->home_power_off = n->home && (n->home->park || !n->home->home_image);
     f->bss_image = n->bss_image;
+    f->cloud_init_wrong = !tided_cloud_init_matches(&rc->run, n, f->want_image);
+    f->home_cloud_init_wrong = !tided_cloud_init_matches(&rc->run, n, f->home_image);
     f->k8s_marked = n->k8s_marked;
     f->k8s_ready = n->k8s_ready;
     f->k8s_new_boot = n->k8s_new_boot;
@@ -573,6 +575,7 @@ static void pass(rec *rc)
     refresh_slurm(rc);
     if (tided_observe_bss(r))
         return;
+    tided_observe_cloud_init(r);
     tided_boots_poll(r);
     r->now = time(NULL);
     tided_observe_k8s(r);

@@ -40,6 +40,7 @@ void tided_node_free(tided_node *n)
         return;
     free(n->name);
     free(n->bss_image);
+    free(n->cloud_init);
     free(n->image);
     free(n->who);
     free(n->last_error);
@@ -196,7 +197,9 @@ void tided_step_image(tided_run *r, tided_node **nodes, size_t n, int home)
                                         : xasprintf("tide.image=%s", img->name);
             double t0 = tided_mono();
             tide_err e;
-            int rc = tide_bss_put(r->d->clients.bss, hosts, nb, img->kernel, img->initrd, params, &e);
+            /* The image's cloud-init configuration first, then BSS points the nodes at the image. */
+            int rc = tided_cloud_init_groups(r, batch, nb, img, &e) ||
+                     tide_bss_put(r->d->clients.bss, hosts, nb, img->kernel, img->initrd, params, &e);
             double dt = tided_mono() - t0;
             for (size_t k = 0; k < nb; k++) {
                 tided_node *node = batch[k];
@@ -204,6 +207,9 @@ void tided_step_image(tided_run *r, tided_node **nodes, size_t n, int home)
                 if (rc == 0) {
                     tided_record(r, node, step, node->bss_image, img->name, dt, "ok", NULL);
                     set_str(&node->bss_image, img->name);
+                    set_str(&node->cloud_init, img->cloud_init_group && *img->cloud_init_group
+                                                   ? img->cloud_init_group : NULL);
+                    node->cloud_init_count = node->cloud_init != NULL;
                 } else if (!home) {
                     tided_node_fail(r, node, step, e.msg, 1, dt);
                 } else {

@@ -36,6 +36,9 @@ typedef struct tided_node {
     const tide_pool_conf *pool;      /* the pool whose group holds it now, NULL when none */
     tided_where where;
     char *bss_image;                 /* tide.image= in BSS, NULL when none */
+    int cloud_init_known;            /* the images' cloud-init groups were read this pass */
+    char *cloud_init;                /* the one it is in, NULL when none */
+    int cloud_init_count;            /* how many of them it is in */
     const tided_slurm_node *slurm;   /* NULL when Slurm does not know it */
     const tided_slurm_job *job;      /* the job allocated to it, NULL when none */
     const char *want_image;          /* what Slurm wants it to run (decide.c) */
@@ -170,6 +173,11 @@ void tided_workers_close(tided_run *r);
 /* group_moves.c: home group -> Slurm pool group, and back. */
 void tided_step_claim(tided_run *r, tided_node **nodes, size_t n);
 void tided_step_home_group(tided_run *r, tided_node **nodes, size_t n);
+/* Put the nodes in img's CloudInitGroup= and out of every other image's (one read of those
+ * groups, then a PUT or per-node writes for each that changes; a missing group is created). */
+int tided_cloud_init_groups(tided_run *r, tided_node **nodes, size_t n, const tide_image_conf *img, tide_err *e);
+/* Is the node in image's CloudInitGroup= and in no other image's?  Yes when unknown. */
+int tided_cloud_init_matches(const tided_run *r, const tided_node *n, const char *image);
 /* transition.c */
 void tided_step_image(tided_run *r, tided_node **nodes, size_t n, int home);
 void tided_step_boot(tided_run *r, tided_node **nodes, size_t n, int home);

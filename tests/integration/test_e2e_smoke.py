@@ -50,6 +50,8 @@ def test_a_free_pool_node_for_srun(bed):
     assert node not in bed.members("nodes_free")
     assert node in bed.members("tide-home-free")  # home recorded in SMD
     assert bed.bss_image(node) == "rocky9"
+    assert node in bed.members("rocky9")          # its image's CloudInitGroup, and no other
+    assert node not in bed.members("sles15") | bed.members("k8s")
     # The job may end before tided's next pass has seen slurmd register (the verify step).
     bed.wait("%s verified" % node, lambda: ("verify", "ok") in bed.steps(node), timeout=10)
     done = bed.steps(node)
@@ -88,6 +90,7 @@ def test_b_kubernetes_node_drained_and_returned(bed):
     ready = [c for c in k["status"]["conditions"] if c["type"] == "Ready"][0]
     assert ready["status"] == "True"
     assert bed.bss_image(node) == "k8s"
+    assert node in bed.members("k8s") and node not in bed.members("rocky9")
 
 
 def test_c_running_node_switches_image(bed):
@@ -104,6 +107,7 @@ def test_c_running_node_switches_image(bed):
     out = bed.sl("srun", "-w", node, "-C", "sles15", "--chdir", jobdir, "bash", "-c", "cat $TIDE_CMDLINE").stdout
     assert "tide.image=sles15" in out
     assert bed.bss_image(node) == "sles15"
+    assert node in bed.members("sles15") and node not in bed.members("rocky9")
     assert "sles15" in bed.node(node)["ActiveFeatures"]
     def verified():
         return [e["to"] for e in bed.journal(node) if e["step"] == "verify" and e["result"] == "ok"]

@@ -304,7 +304,13 @@ class Testbed:
             return resp.status
 
     def members(self, group):
-        return set(self.get("/hsm/v2/groups/%s/members" % group)["ids"])
+        """The group's members; none when the group does not exist (yet)."""
+        try:
+            return set(self.get("/hsm/v2/groups/%s/members" % group)["ids"])
+        except urllib.error.HTTPError as err:
+            if err.code == 404:
+                return set()
+            raise
 
     def exclusive_groups(self):
         """node -> [labels of the exclusive groups (pools) it is in]"""

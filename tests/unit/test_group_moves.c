@@ -2,7 +2,8 @@
  * test_group_moves.c - tided's SMD group moves (helper/group_moves.c) against recorded SMD
  * replies: node by node (DELETE + POST, each node wins or loses its own race), in bulk (a
  * fresh read and one PUT per group), and the fall back from bulk to node by node when a PUT
- * meets a rival (500), a server without PUT members (405) or a node that left its group.
+ * meets a rival (500), a server without PUT members (405) or a node that left its group; and
+ * the images' cloud-init groups (CloudInitGroup=).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -313,6 +314,91 @@ static void bulk_home_is_a_put_per_group(void **state)
     assert_int_equal(t->nodes[2]->where, TIDED_AT_OTHER);
 }
 
+/* ---- cloud-init groups ------------------------------------------------------------------------ */
+
+/* rocky9 and sles15 get CloudInitGroup=ci-rocky9 / ci-sles15 (k8s has none). */
+static const tide_image_conf *use_cloud_init(fixture *t)
+{
+    for (size_t i = 0; i < t->d.conf->nimages; i++) {
+        tide_image_conf *img = &t->d.conf->images[i];
+        if (strcmp(img->name, "k8s"))
+            img->cloud_init_group = xasprintf("ci-%s", img->name);
+    }
+    return tide_conf_image(t->d.conf, "rocky9");
+}
+
+#define CI_GROUPS "/groups?group=ci-rocky9&group=ci-sles15"
+
+/* Into the image's group, out of the other image's; 409 (already there) and 404 (already gone)
+ * are where the node should be. */
+static void cloud_init_groups_follow_the_image(void **state)
+{
+    fixture *t = *state;
+    const tide_image_conf *rocky9 = use_cloud_init(t);
+    tide_err e;
+    fake_expect(&t->fs, "GET", CI_GROUPS, 200, JSON,
+                "[" GROUP("ci-rocky9", Q(N2)) "," GROUP("ci-sles15", Q(N0) "," Q(OTHER)) "]");
+    fake_exchange *add = fake_expect(&t->fs, "POST", "/groups/ci-rocky9/members", 201, JSON, "[{\"URI\":\"x\"}]");
+    fake_expect(&t->fs, "POST", "/groups/ci-rocky9/members", 409, PROBLEM, CONFLICT);
+    fake_expect(&t->fs, "DELETE", "/groups/ci-sles15/members/" N0, 404, PROBLEM,
+                "{\"title\":\"Not Found\",\"detail\":\"group has no such member\",\"status\":404}");
+    assert_int_equal(tided_cloud_init_groups(&t->r, t->nodes, 3, rocky9, &e), 0);
+    fake_assert_json_equal(add->sent_body, "{\"id\":\"" N0 "\"}");
+}
+
+/* Three nodes or more: one PUT per group that changes; a missing group is created with them. */
+static void cloud_init_groups_in_bulk_and_created(void **state)
+{
+    fixture *t = *state;
+    use_cloud_init(t);
+    const tide_image_conf *sles15 = tide_conf_image(t->d.conf, "sles15");
+    tide_err e;
+    fake_expect(&t->fs, "GET", CI_GROUPS, 200, JSON,
+                "[" GROUP("ci-rocky9", Q(N0) "," Q(OTHER) "," Q(N1) "," Q(N2)) "]");
+    fake_exchange *out = fake_expect(&t->fs, "PUT", "/groups/ci-rocky9/members", 201, JSON, "[]");
+    fake_exchange *made = fake_expect(&t->fs, "POST", "/groups", 201, JSON, "[{\"URI\":\"x\"}]");
+    assert_int_equal(tided_cloud_init_groups(&t->r, t->nodes, 3, sles15, &e), 0);
+    fake_assert_json_equal(out->sent_body, "{\"group\":\"ci-rocky9\",\"ids\":[" Q(OTHER) "]}");
+    assert_non_null(strstr(made->sent_body, "\"label\":\"ci-sles15\""));
+    assert_non_null(strstr(made->sent_body, Q(N0) "," Q(N1) "," Q(N2)));
+    assert_null(strstr(made->sent_body, "exclusiveGroup"));   /* not a pool: no exclusiveGroup */
+}
+
+/* An SMD error fails the image step of those nodes, before BSS is touched. */
+static void cloud_init_failure_fails_the_image_step(void **state)
+{
+    fixture *t = *state;
+    use_cloud_init(t);
+    tided_node *n = t->nodes[0];
+    n->image = xstrdup("rocky9");
+    fake_expect(&t->fs, "GET", CI_GROUPS, 503, PROBLEM, "{\"title\":\"Service Unavailable\",\"status\":503}");
+    tided_step_image(&t->r, &n, 1, 0);   /* no BSS PUT follows */
+    assert_true(n->failed);
+    assert_int_equal(n->strikes, 1);
+    assert_non_null(strstr(n->last_error, "HTTP 503"));
+    assert_null(n->bss_image);
+}
+
+/* What the pass read decides: in the image's group alone, or unknown (a failed read). */
+static void cloud_init_matches(void **state)
+{
+    fixture *t = *state;
+    use_cloud_init(t);
+    tided_node *n = t->nodes[0];
+    assert_true(tided_cloud_init_matches(&t->r, n, "rocky9"));   /* not read: unknown */
+    n->cloud_init_known = 1;
+    assert_false(tided_cloud_init_matches(&t->r, n, "rocky9"));  /* in none */
+    assert_true(tided_cloud_init_matches(&t->r, n, "k8s"));      /* k8s has no group, and it is in none */
+    n->cloud_init = xstrdup("ci-rocky9");
+    n->cloud_init_count = 1;
+    assert_true(tided_cloud_init_matches(&t->r, n, "rocky9"));
+    assert_false(tided_cloud_init_matches(&t->r, n, "sles15"));
+    assert_false(tided_cloud_init_matches(&t->r, n, "k8s"));
+    n->cloud_init_count = 2;                                     /* and in ci-sles15 too */
+    assert_false(tided_cloud_init_matches(&t->r, n, "rocky9"));
+    assert_true(tided_cloud_init_matches(&t->r, n, NULL));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, tided_fixture_setup, tided_fixture_teardown)
@@ -330,6 +416,10 @@ int main(void)
         T(bulk_claim_of_a_node_that_left_its_group),
         T(bulk_claim_on_a_server_without_put_members),
         T(bulk_home_is_a_put_per_group),
+        T(cloud_init_groups_follow_the_image),
+        T(cloud_init_groups_in_bulk_and_created),
+        T(cloud_init_failure_fails_the_image_step),
+        T(cloud_init_matches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
