@@ -493,28 +493,28 @@ int tided_cloud_init_matches(const tided_run *r, const tided_node *n, const char
 
 /* ---- the steps ------------------------------------------------------------------------------ */
 
-void tided_step_claim(tided_run *r, tided_node **nodes, size_t n)
+typedef void (*bulk_fn)(tided_run *r, tided_node **nodes, size_t n, tided_node **rest, size_t *nrest);
+
+/* In bulk when it pays, then node by node for what the bulk way left. */
+static void move_step(tided_run *r, tided_node **nodes, size_t n, bulk_fn bulk, move_fn one)
 {
     if (!bulk_wanted(r, n)) {
-        move_all(r, claim_one, nodes, n);
+        move_all(r, one, nodes, n);
         return;
     }
     tided_node **rest = xcalloc(n, sizeof(*rest));
     size_t nrest = 0;
-    bulk_claim(r, nodes, n, rest, &nrest);
-    move_all(r, claim_one, rest, nrest);
+    bulk(r, nodes, n, rest, &nrest);
+    move_all(r, one, rest, nrest);
     free(rest);
+}
+
+void tided_step_claim(tided_run *r, tided_node **nodes, size_t n)
+{
+    move_step(r, nodes, n, bulk_claim, claim_one);
 }
 
 void tided_step_home_group(tided_run *r, tided_node **nodes, size_t n)
 {
-    if (!bulk_wanted(r, n)) {
-        move_all(r, home_one, nodes, n);
-        return;
-    }
-    tided_node **rest = xcalloc(n, sizeof(*rest));
-    size_t nrest = 0;
-    bulk_home(r, nodes, n, rest, &nrest);
-    move_all(r, home_one, rest, nrest);
-    free(rest);
+    move_step(r, nodes, n, bulk_home, home_one);
 }

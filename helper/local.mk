@@ -35,6 +35,7 @@ helper_tided_SOURCES += \
 	helper/observe.c helper/observe.h \
 	helper/decide.c helper/decide.h \
 	helper/transition.c helper/transition.h \
+	helper/kexec.c helper/kexec.h \
 	helper/group_moves.c \
 	helper/kpool.c helper/kpool.h \
 	helper/upkeep.c helper/upkeep.h \

@@ -37,6 +37,7 @@ typedef struct pool_gauge {
 struct tided_metrics {
     pthread_mutex_t lock;
     counter2  *transitions; size_t ntransitions;   /* step, result */
+    counter2  *boots;       size_t nboots;         /* transport, result */
     counter2  *requests;    size_t nrequests;      /* route, code */
     histogram *durations;   size_t ndurations;
     pool_gauge *pools;      size_t npools;
@@ -66,6 +67,7 @@ void tided_metrics_free(tided_metrics *m)
     if (!m)
         return;
     free_counters(m->transitions, m->ntransitions);
+    free_counters(m->boots, m->nboots);
     free_counters(m->requests, m->nrequests);
     for (size_t i = 0; i < m->ndurations; i++)
         free(m->durations[i].step);
@@ -117,6 +119,15 @@ void tided_metrics_step(tided_metrics *m, const char *step, const char *result, 
         }
     h->count++;
     h->sum += seconds;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void tided_metrics_boot(tided_metrics *m, const char *transport, const char *result)
+{
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->lock);
+    count2(&m->boots, &m->nboots, nz(transport), nz(result));
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -194,6 +205,19 @@ static void family(strbuf *out, const char *name, const char *type, const char *
     strbuf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* The samples of a two-label counter family. */
+static void put_counters(strbuf *out, const char *name, const char *label_a, const char *label_b,
+                         const counter2 *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        strbuf_printf(out, "%s{", name);
+        put_label(out, label_a, c[i].a);
+        strbuf_puts(out, ",");
+        put_label(out, label_b, c[i].b);
+        strbuf_printf(out, "} %llu\n", c[i].value);
+    }
+}
+
 void tided_metrics_render(tided_metrics *m, strbuf *out)
 {
     pthread_mutex_lock(&m->lock);
@@ -204,13 +228,10 @@ void tided_metrics_render(tided_metrics *m, strbuf *out)
     strbuf_puts(out, "} 1\n");
 
     family(out, "tide_transitions_total", "counter", "Steps of node transitions, by step and result.");
-    for (size_t i = 0; i < m->ntransitions; i++) {
-        strbuf_puts(out, "tide_transitions_total{");
-        put_label(out, "step", m->transitions[i].a);
-        strbuf_puts(out, ",");
-        put_label(out, "result", m->transitions[i].b);
-        strbuf_printf(out, "} %llu\n", m->transitions[i].value);
-    }
+    put_counters(out, "tide_transitions_total", "step", "result", m->transitions, m->ntransitions);
+
+    family(out, "tide_boots_total", "counter", "Acquire boots, by transport (kexec, pcs) and result.");
+    put_counters(out, "tide_boots_total", "transport", "result", m->boots, m->nboots);
 
     family(out, "tide_step_duration_seconds", "histogram", "How long the steps of node transitions took.");
     for (size_t i = 0; i < m->ndurations; i++) {
@@ -261,13 +282,7 @@ void tided_metrics_render(tided_metrics *m, strbuf *out)
     strbuf_printf(out, "tide_reconcile_last_pass_timestamp_seconds %.3f\n", m->last_pass);
 
     family(out, "tide_api_requests_total", "counter", "Requests tided answered, by route and HTTP status.");
-    for (size_t i = 0; i < m->nrequests; i++) {
-        strbuf_puts(out, "tide_api_requests_total{");
-        put_label(out, "route", m->requests[i].a);
-        strbuf_puts(out, ",");
-        put_label(out, "code", m->requests[i].b);
-        strbuf_printf(out, "} %llu\n", m->requests[i].value);
-    }
+    put_counters(out, "tide_api_requests_total", "route", "code", m->requests, m->nrequests);
 
     pthread_mutex_unlock(&m->lock);
 }

@@ -5,6 +5,7 @@
  * credential.
  *
  *   tide_transitions_total{step,result}     counter
+ *   tide_boots_total{transport,result}      counter: acquire boots by kexec or PCS
  *   tide_step_duration_seconds{step}        histogram
  *   tide_pool_nodes{pool}                   gauge: nodes whose home is the pool
  *   tide_borrowed_nodes{pool}               gauge: of those, lent to Slurm now
@@ -26,6 +27,9 @@ void tided_metrics_free(tided_metrics *m);
 /* One step of a node transition finished: step "claim", "drain", "image", "boot", "verify", "release",
  * ...; result "ok" or "failed" (any short word); seconds it took.  m may be NULL (ignored). */
 void tided_metrics_step(tided_metrics *m, const char *step, const char *result, double seconds);
+/* One acquire boot by `transport` ("kexec" through the node agent, "pcs") ended: result "ok", "failed",
+ * or "fallback" (the agent did not accept: PCS instead).  m may be NULL (ignored). */
+void tided_metrics_boot(tided_metrics *m, const char *transport, const char *result);
 /* The node counts of one pool (set, not added; call once per pool per pass). */
 void tided_metrics_set_pool(tided_metrics *m, const char *pool, long nodes, long borrowed);
 void tided_metrics_set_quarantined(tided_metrics *m, long n);

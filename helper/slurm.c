@@ -98,6 +98,7 @@ static void decode_node(const node_info_t *ni, tided_slurm_node *out)
     out->weight = ni->weight;
     out->cpus = ni->cpus;
     out->boot_time = ni->boot_time;
+    out->addr = ni->node_addr && *ni->node_addr ? xstrdup(ni->node_addr) : NULL;
 }
 
 static int node_cmp(const void *a, const void *b)
@@ -131,6 +132,7 @@ void tided_slurm_nodes_free(tided_slurm_nodes *l)
     for (size_t i = 0; i < l->n; i++) {
         tided_slurm_node *n = &l->items[i];
         free(n->name); free(n->state); free(n->reason); free(n->features); free(n->features_act);
+        free(n->addr);
     }
     free(l->items);
     memset(l, 0, sizeof(*l));

@@ -43,6 +43,7 @@ typedef struct tided_slurm_node {
     uint32_t weight;
     uint32_t cpus;         /* configured CPUs */
     time_t   boot_time;
+    char    *addr;         /* NodeAddr (where the node agent listens), NULL when Slurm has none */
 } tided_slurm_node;
 
 typedef struct tided_slurm_nodes {

@@ -5,7 +5,8 @@
  * Requests per batch of N nodes moved into Slurm: SMD 4 for the group moves
  * in bulk (2N node by node), BSS 1 per image, SMD 1 reservation + PCS 1
  * transition + PCS 1 GET per pass while it runs + SMD 1 release.  The release
- * costs the same.
+ * costs the same.  A running node switched by kexec (kexec.c) costs one POST
+ * to its node agent instead of the reservation and the transition.
  */
 #include "transition.h"
 
@@ -18,6 +19,7 @@
 #include "client.h"
 #include "hostlist.h"
 #include "journal.h"
+#include "kexec.h"
 #include "log.h"
 #include "metrics.h"
 #include "pcs.h"
@@ -151,6 +153,12 @@ double tided_mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+char *tided_image_params(const tide_image_conf *img)
+{
+    return img->params && *img->params ? xasprintf("%s tide.image=%s", img->params, img->name)
+                                       : xasprintf("tide.image=%s", img->name);
+}
+
 /* ---- image: one BSS PUT per image -------------------------------------------------- */
 
 /* The image node i is to get in this step. */
@@ -193,8 +201,7 @@ void tided_step_image(tided_run *r, tided_node **nodes, size_t n, int home)
                     tide_error("%s: %s", batch[k]->name, msg);
             free(msg);
         } else {
-            char *params = *img->params ? xasprintf("%s tide.image=%s", img->params, img->name)
-                                        : xasprintf("tide.image=%s", img->name);
+            char *params = tided_image_params(img);
             double t0 = tided_mono();
             tide_err e;
             /* The image's cloud-init configuration first, then BSS points the nodes at the image. */
@@ -225,7 +232,8 @@ void tided_step_image(tided_run *r, tided_node **nodes, size_t n, int home)
     free(done);
 }
 
-/* ---- boot: one SMD reservation and one PCS transition per operation ------------------------ */
+/* ---- boot: kexec through the node agents (kexec.c), else one SMD reservation and one PCS
+ * transition per operation ------------------------------------------------------------------ */
 
 static int minutes_for(int seconds)
 {
@@ -329,7 +337,8 @@ static void boot_batch(tided_run *r, tided_node **nodes, size_t n, int home, con
             node->boot_blocked_at = 0;
             node->lease_booted = 1;
         }
-        tided_record(r, node, home ? "home-power" : "boot", NULL, home ? op : node->image, -1, "started", NULL);
+        tided_record(r, node, home ? "home-power" : "boot", home ? NULL : "pcs", home ? op : node->image, -1,
+                     "started", NULL);
     }
     tide_info("PCS transition %s (%s) started for %zu node(s)", id, op, nok);
 out:
@@ -344,7 +353,11 @@ void tided_step_boot(tided_run *r, tided_node **nodes, size_t n, int home)
     if (!n)
         return;
     if (!home) {
-        boot_batch(r, nodes, n, 0, "init");
+        /* Nodes up in Slurm whose image allows it switch by kexec through their agent; the others,
+         * and those whose agent does not accept, power-cycle through PCS in this same pass. */
+        size_t left = tided_kexec_boot(r, nodes, n);
+        if (left)
+            boot_batch(r, nodes, left, 0, "init");
         return;
     }
     /* Release: boot into the home image, or power off (Park=on, or no HomeImage). */
@@ -416,10 +429,11 @@ static void settle(tided_run *r, tided_boot *b, const tide_pcs_transition *t, co
                 n->booted = 1;
                 n->boot_done_at = r->now;
                 n->boot_done_mono = tided_mono();
-                tided_record(r, n, "boot", NULL, n->image, dt, "ok", NULL);
+                tided_record(r, n, "boot", "pcs", n->image, dt, "ok", NULL);
             } else {
                 tided_node_fail(r, n, "boot", msg, 1, dt);
             }
+            tided_metrics_boot(r->d->metrics, "pcs", ok ? "ok" : "failed");
         }
         free(msg);
     }

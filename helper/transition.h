@@ -140,6 +140,8 @@ typedef struct tided_run {
     unsigned long pass;                   /* passes so far */
     int boot_timeout;                     /* BootTimeout= */
     int bulk_off;                         /* SMD has no PUT members (405): group moves node by node */
+    tide_http *agent;                     /* the node agents' client (kexec.c); NULL: one is opened per
+                                           * use, with tided's munge credential (unit tests set a script) */
 } tided_run;
 
 tided_node *tided_node_new(const char *name);
@@ -179,6 +181,8 @@ int tided_cloud_init_groups(tided_run *r, tided_node **nodes, size_t n, const ti
 /* Is the node in image's CloudInitGroup= and in no other image's?  Yes when unknown. */
 int tided_cloud_init_matches(const tided_run *r, const tided_node *n, const char *image);
 /* transition.c */
+/* The kernel command line of img: its Params= and tide.image=<name> (malloc'd). */
+char *tided_image_params(const tide_image_conf *img);
 void tided_step_image(tided_run *r, tided_node **nodes, size_t n, int home);
 void tided_step_boot(tided_run *r, tided_node **nodes, size_t n, int home);
 void tided_step_verify(tided_run *r, tided_node **nodes, size_t n);

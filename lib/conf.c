@@ -359,6 +359,7 @@ static const struct global_key {
     INT("BootTimeout", boot_timeout, 10, 86400),
     STR("MungeSocket", munge_socket), STR("SlurmUser", slurm_user),
     { "BulkGroupMoves", KEY_BOOL, offsetof(tide_conf, bulk_group_moves), 0, 1 },
+    INT("AgentPort", agent_port, 1, 65535),
 #undef STR
 #undef INT
 };
@@ -466,6 +467,7 @@ tide_conf *tide_conf_parse(const char *text, const char *name, tide_err *e)
     c->quarantine_after = 3;
     c->boot_timeout = 300;
     c->bulk_group_moves = 1;
+    c->agent_port = TIDE_DEFAULT_AGENT_PORT;
 
     conf_where where = { NULL, NULL };
     parse_ctx p = { c, name, 0, 0, e, &where };

@@ -14,6 +14,8 @@
 #include "err.h"
 
 #define TIDE_DEFAULT_CONF SYSCONFDIR "/tide/tide.conf"
+/* AgentPort= when tide.conf has none: the node agent's TCP port (tided's own API is 6821). */
+#define TIDE_DEFAULT_AGENT_PORT 6820
 
 typedef enum {
     TIDE_POOL_FREE,        /* idle nodes anyone may take */
@@ -73,6 +75,7 @@ typedef struct tide_conf {
     char *munge_socket;    /* MungeSocket= munged's socket (NULL: libmunge's default) */
     char *slurm_user;      /* SlurmUser= the user Slurm runs tide's programs as (default "slurm") */
     int   bulk_group_moves;/* BulkGroupMoves=yes|no: SMD group moves by PUT members (default yes) */
+    int   agent_port;      /* AgentPort= TCP port of the node agent, `tide-node agent` (default 6820) */
 
     tide_pool_conf  *pools;  size_t npools;
     tide_image_conf *images; size_t nimages;

@@ -444,10 +444,15 @@ int tide_munge_verify(const char *socket, const char *cred, const char *method, 
 
 /* ---- the client -------------------------------------------------------- */
 
-/* tide_http's per-attempt header: a fresh credential for every try, a retry must not replay one. */
-static char *munge_header(void *ctx, const char *method, const char *path, const char *body, tide_err *e)
+char *tide_munge_header(void *ctx, const char *method, const char *path, const char *body, tide_err *e)
 {
     const char *socket = ctx;
+    const char *scheme = strstr(path, "://");
+    if (scheme) {   /* a whole URL (the node agents'): the credential names its path */
+        path = strchr(scheme + 3, '/');
+        if (!path)
+            path = "/";
+    }
     char *cred = tide_munge_encode(socket, method, path, body, e);
     if (!cred)
         return NULL;
@@ -504,7 +509,7 @@ int tide_tided_call(const tide_conf *conf, const char *method, const char *path,
     o.backoff_ms = 500;
     o.backoff_max_ms = 1000;
     o.unix_socket = a->kind == TIDE_LISTEN_UNIX ? a->path : NULL;
-    o.header_fn = munge_header;
+    o.header_fn = tide_munge_header;
     o.header_ctx = conf->munge_socket;
 
     int rc = -1;

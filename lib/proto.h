@@ -115,6 +115,14 @@ char *tide_munge_encode(const char *socket, const char *method, const char *path
 int tide_munge_verify(const char *socket, const char *cred, const char *method, const char *path,
                       const char *body, size_t body_len, unsigned *uid, unsigned *gid, tide_err *e);
 
+/*
+ * tide_http's header_fn (http.h) for tided's API and the node agents: a fresh
+ * "Authorization: Munge <credential>" for every attempt (a retry must not
+ * replay one), from the munged at the socket ctx (NULL: libmunge's default),
+ * for method, path and body; of a whole URL only the path counts.
+ */
+char *tide_munge_header(void *ctx, const char *method, const char *path, const char *body, tide_err *e);
+
 /* Why munge refused a credential, in words an admin can act on; *status gets 401 or 503. */
 const char *tide_munge_refusal(int munge_err, int *status);
 

@@ -12,3 +12,9 @@ install-tide-node-prolog-link:
 uninstall-tide-node-prolog-link:
 	rm -f "$(DESTDIR)$(sbindir)/tide-node-prolog"
 .PHONY: install-tide-node-prolog-link uninstall-tide-node-prolog-link
+# The node agent (`tide-node agent`): tided switches a running node's image by kexec through it.
+# cmdline.c: the kernel command line, shared by the Helper, the Prolog and the agent.
+nodefeatures_tide_node_SOURCES += nodefeatures/cmdline.c nodefeatures/cmdline.h \
+	nodefeatures/agent.c nodefeatures/agent_kexec.c nodefeatures/agent.h
+nodefeatures_tide_node_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(MUNGE_CFLAGS) -pthread
+nodefeatures_tide_node_LDADD = $(LDADD) $(MHD_LIBS) $(MUNGE_LIBS) -lpthread

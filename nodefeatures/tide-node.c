@@ -38,6 +38,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent.h"
+#include "cmdline.h"
 #include "conf.h"
 #include "err.h"
 #include "image_gate.h"
@@ -46,9 +48,6 @@
 #include "strbuf.h"
 #include "xname.h"
 
-#define IMAGE_KEY "tide.image="
-#define XNAME_KEY "xname="        /* BSS adds xname=<node> to every boot script */
-#define MAX_CMDLINE 65536
 #define PROLOG_NAME "tide-node-prolog"   /* the Prolog under its own name: Prolog= takes no arguments */
 
 static const char usage_text[] =
@@ -57,6 +56,8 @@ static const char usage_text[] =
     "       tide-node prolog       slurm.conf Prolog= (or as " PROLOG_NAME "): fail when the job\n"
     "                              asks for another image than the one this node booted\n"
     "       tide-node image        print the image this node booted, or why there is none\n"
+    "       tide-node agent [...]  the node agent: tided switches this node's image by kexec\n"
+    "                              through it ('tide-node agent --help')\n"
     "       tide-node --help | --version\n"
     "\n"
     "The node_features/helpers Helper of tide (helpers.conf: Feature=IMAGE\n"
@@ -103,89 +104,14 @@ static int fail(int slurm_mode, int status, const char *fmt, ...)
     return status;
 }
 
-static const char *cmdline_path(void)
-{
-    const char *p = getenv("TIDE_CMDLINE");
-    return p && *p ? p : "/proc/cmdline";
-}
-
-/* The kernel command line (NUL bytes, as in some simulated files, read as blanks).  NULL with e set. */
-static char *read_cmdline(const char *path, tide_err *e)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        tide_err_set(e, "cannot read the kernel command line %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = xmalloc(MAX_CMDLINE + 1);
-    size_t len = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf + len, MAX_CMDLINE - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            tide_err_set(e, "cannot read the kernel command line %s: %s", path, strerror(errno));
-            close(fd);
-            free(buf);
-            return NULL;
-        }
-        if (n == 0 || (len += (size_t)n) == MAX_CMDLINE)
-            break;
-    }
-    close(fd);
-    for (size_t i = 0; i < len; i++)
-        if (buf[i] == '\0')
-            buf[i] = ' ';
-    buf[len] = '\0';
-    return buf;
-}
-
-/*
- * The value of the LAST `key` parameter of a kernel command line (a later
- * parameter overrides an earlier one, as for the kernel's own), or NULL.
- * Parameters are separated by blanks; double quotes group blanks into a
- * value and are dropped, as the kernel does.  Caller frees.
- */
-static char *cmdline_value(const char *cmdline, const char *key)
-{
-    char *found = NULL;
-    size_t klen = strlen(key);
-    const char *s = cmdline;
-    while (*s) {
-        while (*s == ' ' || *s == '\t' || *s == '\n')
-            s++;
-        if (!*s)
-            break;
-        strbuf word = STRBUF_INIT;
-        int quoted = 0;
-        for (; *s && (quoted || !(*s == ' ' || *s == '\t' || *s == '\n')); s++) {
-            if (*s == '"')
-                quoted = !quoted;
-            else
-                strbuf_add(&word, s, 1);
-        }
-        const char *w = strbuf_str(&word);
-        if (!strncmp(w, key, klen)) {
-            free(found);
-            found = xstrdup(w + klen);
-        }
-        strbuf_free(&word);
-    }
-    if (found && !*found) {   /* `tide.image=` with nothing after it says nothing */
-        free(found);
-        found = NULL;
-    }
-    return found;
-}
-
 /* Slurm's query mode: the image, or nothing.  Exit 1 only when the command line cannot be read. */
 static int query(void)
 {
     tide_err e = { 0 };
-    char *cmdline = read_cmdline(cmdline_path(), &e);
+    char *cmdline = tide_node_read_cmdline(tide_node_cmdline_path(), &e);
     if (!cmdline)
         return fail(1, 1, "%s", e.msg);
-    char *image = cmdline_value(cmdline, IMAGE_KEY);
+    char *image = tide_node_cmdline_value(cmdline, TIDE_IMAGE_KEY);
     if (image)
         printf("%s\n", image);
     free(image);
@@ -197,42 +123,25 @@ static int query(void)
 static int print_image(void)
 {
     tide_err e = { 0 };
-    const char *path = cmdline_path();
-    char *cmdline = read_cmdline(path, &e);
+    const char *path = tide_node_cmdline_path();
+    char *cmdline = tide_node_read_cmdline(path, &e);
     if (!cmdline)
         return fail(0, 1, "%s", e.msg);
-    char *image = cmdline_value(cmdline, IMAGE_KEY);
+    char *image = tide_node_cmdline_value(cmdline, TIDE_IMAGE_KEY);
     free(cmdline);
     if (!image)
-        return fail(0, 1, "%s has no " IMAGE_KEY "<name>: this node was not booted by tide", path);
+        return fail(0, 1, "%s has no " TIDE_IMAGE_KEY "<name>: this node was not booted by tide", path);
     printf("%s\n", image);
     free(image);
     return fflush(stdout) ? 1 : 0;
-}
-
-/* This node's xname: xname= of the command line (BSS adds it), else the host name when it is one. */
-static char *own_xname(const char *cmdline, tide_err *e)
-{
-    char *x = cmdline_value(cmdline, XNAME_KEY);
-    char *norm = x ? tide_xname_normalize(x) : NULL;
-    free(x);
-    if (norm)
-        return norm;
-    char host[256] = "";
-    if (gethostname(host, sizeof(host) - 1) == 0)
-        norm = tide_xname_normalize(host);
-    if (!norm)
-        tide_err_set(e, "cannot tell this node's xname: the kernel command line has no " XNAME_KEY
-                        " and the host name '%s' is not an xname", host);
-    return norm;
 }
 
 /* Slurm's set mode: the node is to boot `feature` next; tided does the re-image. */
 static int set_image(const char *feature)
 {
     tide_err e = { 0 };
-    char *cmdline = read_cmdline(cmdline_path(), &e);
-    char *xname = cmdline ? own_xname(cmdline, &e) : NULL;
+    char *cmdline = tide_node_read_cmdline(tide_node_cmdline_path(), &e);
+    char *xname = cmdline ? tide_node_xname(cmdline, &e) : NULL;
     free(cmdline);
     if (!xname)
         return fail(1, 1, "cannot ask tided to boot %s next: %s", feature, e.msg);
@@ -281,12 +190,12 @@ static int prolog(void)
 
     if (!constraint)
         return 0;   /* every job runs the Prolog: the common case costs nothing */
-    char *cmdline = read_cmdline(cmdline_path(), &e);
+    char *cmdline = tide_node_read_cmdline(tide_node_cmdline_path(), &e);
     if (!cmdline) {
         tide_error("prolog: job %s on %s: %s: image not checked", job, node, e.msg);
         return 0;
     }
-    char *booted = cmdline_value(cmdline, IMAGE_KEY);
+    char *booted = tide_node_cmdline_value(cmdline, TIDE_IMAGE_KEY);
     free(cmdline);
     tide_conf *conf = tide_conf_load(tide_conf_path(NULL), &e);
     if (!conf) {
@@ -344,6 +253,8 @@ int main(int argc, char **argv)
     }
     if (arg[0] == '-')
         return fail(0, 2, "unknown option %s (see 'tide-node --help')", arg);
+    if (!strcmp(arg, "agent"))
+        return tide_agent_main(argc - 1, argv + 1);   /* logs to stderr: systemd's journal takes it */
     if (argc > 2)
         return fail(slurm_mode, 2, "unexpected operand '%s' (see 'tide-node --help')", argv[2]);
     if (!strcmp(arg, "image"))

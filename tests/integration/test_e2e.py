@@ -139,9 +139,8 @@ class Bed(testbed_util.Testbed):
 
 @pytest.fixture(scope="module")
 def bed():
-    with testbed_util.brought_up(PREFIX, "--boot-delay", str(BOOT_DELAY), "--suspend-time", str(SUSPEND_TIME),
-                                 "--suspend-timeout", str(SUSPEND_TIMEOUT), "--resume-timeout", str(RESUME_TIMEOUT),
-                                 "--programs", "tide", "--no-tided", cls=Bed, timeout=180) as b:
+    with testbed_util.quick(PREFIX, SUSPEND_TIME, SUSPEND_TIMEOUT, "--resume-timeout", str(RESUME_TIMEOUT),
+                            boot_delay=BOOT_DELAY, cls=Bed, timeout=180) as b:
         yield b
     # tided stopped cleanly on SIGTERM and never crashed (sanitizer builds report here).
     assert b.tided_status == 0, b.tided_log_tail

@@ -25,9 +25,7 @@ pytestmark = testbed_util.needs(("slurmctld", "slurmd", "munged", "scontrol", "i
 
 @pytest.fixture(scope="module")
 def bed():
-    with testbed_util.brought_up(PREFIX, "--boot-delay", "1", "--suspend-time", str(SUSPEND_TIME),
-                                 "--suspend-timeout", str(SUSPEND_TIMEOUT), "--programs", "tide",
-                                 "--no-tided") as b:
+    with testbed_util.quick(PREFIX, SUSPEND_TIME, SUSPEND_TIMEOUT) as b:
         yield b
 
 

@@ -24,7 +24,7 @@ import time
 import pytest
 
 from conftest import REPO
-from test_cli import TIDE, assert_one_error, run, site, write_conf
+from test_cli import assert_one_error, run, site, write_conf
 
 TIDE_NODE = os.environ.get("TIDE_NODE_BIN") or os.path.join(REPO, "nodefeatures", "tide-node")
 SYS_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"

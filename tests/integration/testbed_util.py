@@ -140,6 +140,14 @@ def brought_up(prefix, *options, cls=None, tided=True, setup=None, timeout=120):
         shutil.rmtree(directory, ignore_errors=True)
 
 
+def quick(prefix, suspend_time=10, suspend_timeout=5, *options, boot_delay=1, **kw):
+    """brought_up() for tided's end-to-end modules: tide's Slurm programs, BOOT_DELAY s boots,
+    nodes back home SUSPEND_TIME s after their job (then SUSPEND_TIMEOUT s to power off); more
+    testbed OPTIONS, and brought_up()'s keywords, as given."""
+    return brought_up(prefix, "--boot-delay", str(boot_delay), "--suspend-time", str(suspend_time),
+                      "--suspend-timeout", str(suspend_timeout), "--programs", "tide", "--no-tided", *options, **kw)
+
+
 class Testbed:
     """One testbed (its --dir and --prefix), tided when the test started one, and what a
     scenario asks of them."""

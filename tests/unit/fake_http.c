@@ -27,6 +27,16 @@ char *fake_read_data(const char *rel_path)
     return strbuf_steal(&b);
 }
 
+json_object *fake_load_json(const char *rel_path)
+{
+    char *text = fake_read_data(rel_path);
+    json_object *j = json_tokener_parse(text);
+    free(text);
+    if (!j)
+        fail_msg("test data %s is not JSON", rel_path);
+    return j;
+}
+
 void fake_assert_json_equal(const char *sent_body, const char *expected)
 {
     if (!sent_body)
@@ -133,4 +143,32 @@ void fake_http_done(fake_http *f)
         free(f->ex[i].sent_content_type);
     }
     memset(f, 0, sizeof(*f));
+}
+
+void fake_client_init(fake_client *c, const char *service, const char *base_url)
+{
+    memset(c, 0, sizeof(*c));
+    c->http = fake_http_client(service, base_url, &c->f);
+}
+
+void fake_client_done(fake_client *c)
+{
+    fake_http_done(&c->f);
+    tide_http_free(c->http);
+    c->http = NULL;
+}
+
+fake_client *fake_client_new(const char *service, const char *base_url)
+{
+    fake_client *c = xcalloc(1, sizeof(*c));
+    fake_client_init(c, service, base_url);
+    return c;
+}
+
+int fake_client_teardown(void **state)
+{
+    fake_client *c = *state;
+    fake_client_done(c);
+    free(c);
+    return 0;
 }

@@ -46,5 +46,26 @@ void fake_http_done(fake_http *f);
 void fake_assert_json_equal(const char *sent_body, const char *expected);
 /* Read a file under TEST_DATA_DIR into a new string (aborts the test if missing). */
 char *fake_read_data(const char *rel_path);
+/* Parse a file under TEST_DATA_DIR as JSON (aborts the test if missing or not JSON). Caller puts it. */
+json_object *fake_load_json(const char *rel_path);
+
+/*
+ * The fixture of a client test: a script, the service's client on it, and the
+ * error its calls fill.  It must not move once started (the client points at f).
+ */
+typedef struct fake_client {
+    fake_http  f;
+    tide_http *http;
+    tide_err   e;
+} fake_client;
+
+/* Start c in place: an empty script and a client named `service` at base_url (no retries). */
+void fake_client_init(fake_client *c, const char *service, const char *base_url);
+/* Assert every queued exchange happened, then free the client. */
+void fake_client_done(fake_client *c);
+/* A started fake_client on the heap, for a cmocka setup (*state = fake_client_new(...)). */
+fake_client *fake_client_new(const char *service, const char *base_url);
+/* cmocka teardown of a fake_client_new one: fake_client_done, then free. */
+int fake_client_teardown(void **state);
 
 #endif

@@ -24,26 +24,9 @@
     "overlayroot=tmpfs console=ttyS0,115200 tide.image=rocky9.6-compute xname=x1000c0s0b0n0 nid=1 "             \
     "bss_referral_token=4c1f0a8e-2b7d-4e3a-9c6b-5d0e1f2a3b4c ds=nocloud-net;s=http://172.16.0.254:8081/cloud-init/"
 
-typedef struct fixture {
-    fake_http  f;
-    tide_http *bss;
-    tide_err   e;
-} fixture;
-
 static int setup(void **state)
 {
-    fixture *t = xcalloc(1, sizeof(*t));
-    t->bss = fake_http_client("BSS", BASE, &t->f);
-    *state = t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *t = *state;
-    fake_http_done(&t->f);
-    tide_http_free(t->bss);
-    free(t);
+    *state = fake_client_new("BSS", BASE);
     return 0;
 }
 
@@ -51,11 +34,11 @@ static int teardown(void **state)
 
 static void get_all_grouped(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     tide_bootparams_list l;
 
     fake_expect_file(&t->f, "GET", "/boot/v1/bootparameters", 200, "bss/bootparameters_grouped.json");
-    assert_int_equal(tide_bss_get_all(t->bss, &l, &t->e), 0);
+    assert_int_equal(tide_bss_get_all(t->http, &l, &t->e), 0);
     assert_int_equal(l.n, 3);
     assert_int_equal(l.items[0].nhosts, 3);
     assert_int_equal(l.items[0].nmacs, 0);
@@ -81,17 +64,17 @@ static void get_all_grouped(void **state)
 
 static void get_all_null_and_etcd(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     tide_bootparams_list l;
 
     fake_expect(&t->f, "GET", "/boot/v1/bootparameters", 200, JSON, "null");
-    assert_int_equal(tide_bss_get_all(t->bss, &l, &t->e), 0);
+    assert_int_equal(tide_bss_get_all(t->http, &l, &t->e), 0);
     assert_int_equal(l.n, 0);
     assert_null(tide_bss_params_for(&l, "x1000c0s0b0n0"));
     tide_bootparams_list_free(&l);
 
     fake_expect_file(&t->f, "GET", "/boot/v1/bootparameters", 200, "bss/bootparameters_etcd.json");
-    assert_int_equal(tide_bss_get_all(t->bss, &l, &t->e), 0);
+    assert_int_equal(tide_bss_get_all(t->http, &l, &t->e), 0);
     assert_int_equal(l.n, 1);
     assert_int_equal(l.items[0].nnids, 1);
     assert_int_equal(l.items[0].nids[0], 1);
@@ -100,20 +83,20 @@ static void get_all_null_and_etcd(void **state)
     tide_bootparams_list_free(&l);
 
     fake_expect(&t->f, "GET", "/boot/v1/bootparameters", 200, JSON, "{\"hosts\":[]}");
-    assert_int_equal(tide_bss_get_all(t->bss, &l, &t->e), -1);
+    assert_int_equal(tide_bss_get_all(t->http, &l, &t->e), -1);
     assert_string_equal(t->e.msg, "BSS: GET " BASE "/bootparameters: the reply is not a list of boot parameters");
 }
 
 static void get_names_404_means_none(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     tide_bootparams_list l;
     const char *names[] = { "x1000c0s0b0n0", "x1000c0s0b0n1" };
 
     fake_exchange *x = fake_expect_file(&t->f, "GET", "/boot/v1/bootparameters?name=x1000c0s0b0n0,x1000c0s0b0n1",
                                         404, "bss/not_found.json");
     x->content_type = PROBLEM;
-    assert_int_equal(tide_bss_get(t->bss, names, 2, &l, &t->e), 0);
+    assert_int_equal(tide_bss_get(t->http, names, 2, &l, &t->e), 0);
     assert_int_equal(l.n, 0);
     assert_null(tide_bss_params_for(&l, "x1000c0s0b0n0"));
     tide_bootparams_list_free(&l);
@@ -121,7 +104,7 @@ static void get_names_404_means_none(void **state)
     /* a 404 that is not BSS's "none" (a wrong URL behind a proxy) stays an error */
     fake_expect(&t->f, "GET", "/boot/v1/bootparameters?name=x1000c0s0b0n0,x1000c0s0b0n1", 404, "text/plain",
                 "404 page not found\n");
-    assert_int_equal(tide_bss_get(t->bss, names, 2, &l, &t->e), -1);
+    assert_int_equal(tide_bss_get(t->http, names, 2, &l, &t->e), -1);
     assert_int_equal(t->e.http_status, 404);
     assert_string_equal(t->e.msg, "BSS: GET " BASE "/bootparameters?name=x1000c0s0b0n0,x1000c0s0b0n1: HTTP 404 "
                                   "Not Found: 404 page not found");
@@ -130,7 +113,7 @@ static void get_names_404_means_none(void **state)
 
 static void get_names_chunked(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     enum { N = 250 };
     char *names[N];
     char *urls[3];
@@ -154,7 +137,7 @@ static void get_names_chunked(void **state)
     fake_expect_file(&t->f, "GET", urls[1], 404, "bss/not_found.json");
     fake_expect(&t->f, "GET", urls[2], 200, JSON, body3);
 
-    assert_int_equal(tide_bss_get(t->bss, (const char *const *)names, N, &l, &t->e), 0);
+    assert_int_equal(tide_bss_get(t->http, (const char *const *)names, N, &l, &t->e), 0);
     assert_int_equal(l.n, 2);
     assert_ptr_equal(tide_bss_params_for(&l, names[0]), &l.items[0]);
     assert_ptr_equal(tide_bss_params_for(&l, names[99]), &l.items[0]);
@@ -163,7 +146,7 @@ static void get_names_chunked(void **state)
     tide_bootparams_list_free(&l);
 
     /* no names: no request */
-    assert_int_equal(tide_bss_get(t->bss, NULL, 0, &l, &t->e), 0);
+    assert_int_equal(tide_bss_get(t->http, NULL, 0, &l, &t->e), 0);
     assert_int_equal(l.n, 0);
 
     free(body1);
@@ -178,7 +161,7 @@ static void get_names_chunked(void **state)
 
 static void put_chunked(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     enum { N = 1200 };
     char *hosts[N];
     fake_exchange *x[3];
@@ -187,7 +170,7 @@ static void put_chunked(void **state)
         hosts[i] = xasprintf("x%dc0s%db0n0", 1000 + i / 64, i % 64);
     for (int c = 0; c < 3; c++)
         x[c] = fake_expect(&t->f, "PUT", "/boot/v1/bootparameters", 200, JSON, NULL);
-    assert_int_equal(tide_bss_put(t->bss, (const char *const *)hosts, N, KERNEL, INITRD, "ro tide.image=a", &t->e), 0);
+    assert_int_equal(tide_bss_put(t->http, (const char *const *)hosts, N, KERNEL, INITRD, "ro tide.image=a", &t->e), 0);
 
     static const size_t want[3] = { 500, 500, 200 };
     for (int c = 0; c < 3; c++) {
@@ -207,35 +190,35 @@ static void put_chunked(void **state)
 
 static void put_one_and_errors(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     const char *hosts[] = { "x1000c0s0b0n0" };
 
     fake_exchange *x = fake_expect(&t->f, "PUT", "/boot/v1/bootparameters", 200, JSON, "");
-    assert_int_equal(tide_bss_put(t->bss, hosts, 1, KERNEL, INITRD, NULL, &t->e), 0);
+    assert_int_equal(tide_bss_put(t->http, hosts, 1, KERNEL, INITRD, NULL, &t->e), 0);
     fake_assert_json_equal(x->sent_body, "{\"hosts\":[\"x1000c0s0b0n0\"],\"kernel\":\"" KERNEL "\",\"initrd\":\"" INITRD
                                          "\",\"params\":\"\"}");
 
     fake_expect(&t->f, "PUT", "/boot/v1/bootparameters", 400, PROBLEM,
                 "{\"type\":\"about:blank\",\"title\":\"Bad Request\",\"detail\":\"Bad Request: invalid xname: x1000c0s0b0\",\"status\":400}");
-    assert_int_equal(tide_bss_put(t->bss, hosts, 1, KERNEL, INITRD, "ro", &t->e), -1);
+    assert_int_equal(tide_bss_put(t->http, hosts, 1, KERNEL, INITRD, "ro", &t->e), -1);
     assert_string_equal(t->e.msg, "BSS: PUT " BASE "/bootparameters: HTTP 400 Bad Request: Bad Request: invalid xname: "
                                   "x1000c0s0b0");
     /* no hosts: no request */
-    assert_int_equal(tide_bss_put(t->bss, hosts, 0, KERNEL, INITRD, "ro", &t->e), 0);
+    assert_int_equal(tide_bss_put(t->http, hosts, 0, KERNEL, INITRD, "ro", &t->e), 0);
 }
 
 static void patch_only_given_fields(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     const char *hosts[] = { "x1000c0s0b0n0", "x1000c0s0b0n9" };
 
     fake_exchange *x = fake_expect(&t->f, "PATCH", "/boot/v1/bootparameters", 200, JSON, NULL);
-    assert_int_equal(tide_bss_patch(t->bss, hosts, 1, NULL, "", "ro tide.image=b", &t->e), 0);
+    assert_int_equal(tide_bss_patch(t->http, hosts, 1, NULL, "", "ro tide.image=b", &t->e), 0);
     fake_assert_json_equal(x->sent_body, "{\"hosts\":[\"x1000c0s0b0n0\"],\"params\":\"ro tide.image=b\"}");
 
     x = fake_expect(&t->f, "PATCH", "/boot/v1/bootparameters", 404, PROBLEM,
                     "{\"type\":\"about:blank\",\"title\":\"Not Found\",\"detail\":\"Not Found: x1000c0s0b0n9\",\"status\":404}");
-    assert_int_equal(tide_bss_patch(t->bss, hosts, 2, KERNEL, NULL, NULL, &t->e), -1);
+    assert_int_equal(tide_bss_patch(t->http, hosts, 2, KERNEL, NULL, NULL, &t->e), -1);
     fake_assert_json_equal(x->sent_body, "{\"hosts\":[\"x1000c0s0b0n0\",\"x1000c0s0b0n9\"],\"kernel\":\"" KERNEL "\"}");
     assert_int_equal(t->e.http_status, 404);
     assert_string_equal(t->e.msg, "BSS: PATCH " BASE "/bootparameters: HTTP 404 Not Found: Not Found: x1000c0s0b0n9");
@@ -243,11 +226,11 @@ static void patch_only_given_fields(void **state)
 
 static void delete_hosts(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     const char *hosts[] = { "x1000c0s0b0n0", "x1000c0s0b0n1" };
 
     fake_exchange *x = fake_expect(&t->f, "DELETE", "/boot/v1/bootparameters", 200, JSON, NULL);
-    assert_int_equal(tide_bss_delete(t->bss, hosts, 2, &t->e), 0);
+    assert_int_equal(tide_bss_delete(t->http, hosts, 2, &t->e), 0);
     fake_assert_json_equal(x->sent_body, "{\"hosts\":[\"x1000c0s0b0n0\",\"x1000c0s0b0n1\"]}");
 }
 
@@ -255,12 +238,12 @@ static void delete_hosts(void **state)
 
 static void bootscript_ipxe(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     tide_bootscript s;
 
     fake_exchange *x = fake_expect_file(&t->f, "GET", "/boot/v1/bootscript?name=x1000c0s0b0n0", 200, "bss/bootscript.ipxe");
     x->content_type = "text/plain; charset=utf-8";
-    assert_int_equal(tide_bss_bootscript(t->bss, "x1000c0s0b0n0", 0, &s, &t->e), 0);
+    assert_int_equal(tide_bss_bootscript(t->http, "x1000c0s0b0n0", 0, &s, &t->e), 0);
     assert_string_equal(s.kernel, KERNEL);
     assert_string_equal(s.initrd, INITRD);
     assert_string_equal(s.params, SERVED_PARAMS);
@@ -273,11 +256,11 @@ static void bootscript_ipxe(void **state)
 
 static void bootscript_json(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     tide_bootscript s;
 
     fake_expect_file(&t->f, "GET", "/boot/v1/bootscript?name=x1000c0s0b0n0&json=1", 200, "bss/bootscript.json");
-    assert_int_equal(tide_bss_bootscript(t->bss, "x1000c0s0b0n0", 1, &s, &t->e), 0);
+    assert_int_equal(tide_bss_bootscript(t->http, "x1000c0s0b0n0", 1, &s, &t->e), 0);
     /* the same struct as the iPXE form: the leading image name "kernel" is gone */
     assert_string_equal(s.kernel, KERNEL);
     assert_string_equal(s.initrd, INITRD);
@@ -287,25 +270,25 @@ static void bootscript_json(void **state)
 
 static void bootscript_unknown_node(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     tide_bootscript s;
 
     /* BSS's discovery script for a node it does not boot by name */
     fake_expect(&t->f, "GET", "/boot/v1/bootscript?name=x1000c0s9b0n0", 200, "text/plain",
                 "#!ipxe\nsleep 10\nchain http://172.16.0.254:27778/boot/v1/bootscript?mac=${net0/mac}&retry=1\n");
-    assert_int_equal(tide_bss_bootscript(t->bss, "x1000c0s9b0n0", 0, &s, &t->e), -1);
+    assert_int_equal(tide_bss_bootscript(t->http, "x1000c0s9b0n0", 0, &s, &t->e), -1);
     assert_string_equal(t->e.msg, "BSS: GET " BASE "/bootscript?name=x1000c0s9b0n0: the boot script loads no kernel "
                                   "(BSS does not boot this node by name)");
     assert_null(s.kernel);
 
     fake_expect(&t->f, "GET", "/boot/v1/bootscript?name=x1000c0s9b0n0", 404, PROBLEM,
                 "{\"type\":\"about:blank\",\"title\":\"Not Found\",\"detail\":\"Not Found: this host not configured for booting.\",\"status\":404}");
-    assert_int_equal(tide_bss_bootscript(t->bss, "x1000c0s9b0n0", 0, &s, &t->e), -1);
+    assert_int_equal(tide_bss_bootscript(t->http, "x1000c0s9b0n0", 0, &s, &t->e), -1);
     assert_string_equal(t->e.msg, "BSS: GET " BASE "/bootscript?name=x1000c0s9b0n0: HTTP 404 Not Found: Not Found: "
                                   "this host not configured for booting.");
 
     fake_expect(&t->f, "GET", "/boot/v1/bootscript?name=x1000c0s9b0n0&json=1", 200, JSON, "{\"params\":\"\"}");
-    assert_int_equal(tide_bss_bootscript(t->bss, "x1000c0s9b0n0", 1, &s, &t->e), -1);
+    assert_int_equal(tide_bss_bootscript(t->http, "x1000c0s9b0n0", 1, &s, &t->e), -1);
     assert_string_equal(t->e.msg, "BSS: GET " BASE "/bootscript?name=x1000c0s9b0n0&json=1: the boot script loads no "
                                   "kernel (BSS does not boot this node by name)");
 }
@@ -356,16 +339,16 @@ static void params_image(void **state)
 
 static void endpoint_history(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     int64_t epoch = -1;
 
     fake_expect_file(&t->f, "GET", "/boot/v1/endpoint-history?name=x1000c0s0b0n0&endpoint=bootscript", 200,
                      "bss/endpoint_history.json");
-    assert_int_equal(tide_bss_last_bootscript(t->bss, "x1000c0s0b0n0", &epoch, &t->e), 0);
+    assert_int_equal(tide_bss_last_bootscript(t->http, "x1000c0s0b0n0", &epoch, &t->e), 0);
     assert_int_equal(epoch, 1767261300);
 
     fake_expect(&t->f, "GET", "/boot/v1/endpoint-history?name=x1000c0s0b0n1&endpoint=bootscript", 200, JSON, "null");
-    assert_int_equal(tide_bss_last_bootscript(t->bss, "x1000c0s0b0n1", &epoch, &t->e), 0);
+    assert_int_equal(tide_bss_last_bootscript(t->http, "x1000c0s0b0n1", &epoch, &t->e), 0);
     assert_int_equal(epoch, 0);
 
     tide_endpoint_access *a;
@@ -373,7 +356,7 @@ static void endpoint_history(void **state)
     fake_expect(&t->f, "GET", "/boot/v1/endpoint-history", 200, JSON,
                 "[{\"name\":\"x1000c0s0b0n0\",\"endpoint\":\"bootscript\",\"last_epoch\":1767261300},"
                 "{\"name\":\"x1000c0s0b0n0\",\"endpoint\":\"user-data\",\"last_epoch\":1767261360}]");
-    assert_int_equal(tide_bss_endpoint_history(t->bss, NULL, NULL, &a, &n, &t->e), 0);
+    assert_int_equal(tide_bss_endpoint_history(t->http, NULL, NULL, &a, &n, &t->e), 0);
     assert_int_equal(n, 2);
     assert_string_equal(a[1].endpoint, "user-data");
     assert_int_equal(a[1].last_epoch, 1767261360);
@@ -381,7 +364,7 @@ static void endpoint_history(void **state)
 
     fake_expect(&t->f, "GET", "/boot/v1/endpoint-history?endpoint=bootscript", 500, PROBLEM,
                 "{\"type\":\"about:blank\",\"title\":\"Internal Server Error\",\"detail\":\"database unreachable\",\"status\":500}");
-    assert_int_equal(tide_bss_endpoint_history(t->bss, NULL, "bootscript", &a, &n, &t->e), -1);
+    assert_int_equal(tide_bss_endpoint_history(t->http, NULL, "bootscript", &a, &n, &t->e), -1);
     assert_string_equal(t->e.msg, "BSS: GET " BASE "/endpoint-history?endpoint=bootscript: HTTP 500 Internal Server "
                                   "Error: database unreachable");
     assert_null(a);
@@ -390,7 +373,7 @@ static void endpoint_history(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fake_client_teardown)
         T(get_all_grouped),
         T(get_all_null_and_etcd),
         T(get_names_404_means_none),

@@ -44,12 +44,38 @@ static tided_facts home_k8s(void)
     return f;
 }
 
-static void expect(const tided_facts *f, tided_goal goal, tided_step step)
+/* What Slurm shows of the node's power. */
+typedef enum { POWERED_DOWN, POWERING_UP, POWERED_UP } slurm_power;
+
+/* `base` with Slurm showing `power` and SMD holding the node in `where`. */
+static tided_facts node(tided_facts base, slurm_power power, tided_where where)
+{
+    base.powered_down = power == POWERED_DOWN;
+    base.powering_up = power == POWERING_UP;
+    base.where = where;
+    return base;
+}
+
+/* An acquire under way: Slurm powers the node up, it is in the Slurm pool, tide started the acquire. */
+static tided_facts acquiring(tided_facts base)
+{
+    tided_facts f = node(base, POWERING_UP, TIDED_AT_SLURM);
+    f.acquiring = 1;
+    return f;
+}
+
+/* The decision for f: goal and step, and unless strike is -1, whether it counts as a strike. */
+static void expect_strike(const tided_facts *f, tided_goal goal, tided_step step, int strike)
 {
     tided_decision d = tided_decide(f);
-    if (d.goal != goal || d.step != step)
-        fail_msg("decided goal %d step %s (%s), expected goal %d step %s", d.goal, tided_step_name(d.step),
-                 d.why, goal, tided_step_name(step));
+    if (d.goal != goal || d.step != step || (strike >= 0 && d.strike != strike))
+        fail_msg("decided goal %d step %s strike %d (%s), expected goal %d step %s strike %d", d.goal,
+                 tided_step_name(d.step), d.strike, d.why, goal, tided_step_name(step), strike);
+}
+
+static void expect(const tided_facts *f, tided_goal goal, tided_step step)
+{
+    expect_strike(f, goal, step, -1);
 }
 
 /* ---- goals ------------------------------------------------------------------------ */
@@ -93,13 +119,10 @@ static void quiet_node_at_home_does_nothing(void **state)
 static void acquire_from_free_pool_in_order(void **state)
 {
     (void)state;
-    tided_facts f = home_free();
-    f.powered_down = 0;
-    f.powering_up = 1;
+    tided_facts f = node(home_free(), POWERING_UP, TIDED_AT_HOME);
     f.want_image = "sles15";
     expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_CLAIM);
-    f.where = TIDED_AT_SLURM;
-    f.acquiring = 1;
+    f = acquiring(f);
     expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_IMAGE);   /* a free node is not drained */
     f.bss_image = "sles15";
     expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_BOOT);
@@ -119,23 +142,16 @@ static void acquire_same_image_still_boots(void **state)
 {
     (void)state;
     /* BSS already names the image: no PUT, but the node must boot for slurmd to register. */
-    tided_facts f = home_free();
-    f.powered_down = 0;
-    f.powering_up = 1;
-    f.where = TIDED_AT_SLURM;
-    f.acquiring = 1;
+    tided_facts f = acquiring(home_free());
     expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_BOOT);
 }
 
 static void acquire_from_kubernetes_drains_first(void **state)
 {
     (void)state;
-    tided_facts f = home_k8s();
-    f.powered_down = 0;
-    f.powering_up = 1;
+    tided_facts f = node(home_k8s(), POWERING_UP, TIDED_AT_HOME);
     expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_CLAIM);
-    f.where = TIDED_AT_SLURM;
-    f.acquiring = 1;
+    f = acquiring(f);
     expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_DRAIN);
     f.drained = 1;
     expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_IMAGE);
@@ -146,13 +162,8 @@ static void acquire_from_kubernetes_drains_first(void **state)
 static void acquire_fails_when_someone_else_holds_it(void **state)
 {
     (void)state;
-    tided_facts f = home_free();
-    f.powered_down = 0;
-    f.powering_up = 1;
-    f.where = TIDED_AT_OTHER;
-    tided_decision d = tided_decide(&f);
-    assert_int_equal(d.step, TIDED_STEP_FAIL);
-    assert_int_equal(d.strike, 0);   /* a lost race is not the node's fault */
+    tided_facts f = node(home_free(), POWERING_UP, TIDED_AT_OTHER);
+    expect_strike(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_FAIL, 0);   /* a lost race is not the node's fault */
     /* In no pool at all (a claim stopped half-way): claim it again. */
     f.where = TIDED_AT_NONE;
     expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_CLAIM);
@@ -163,10 +174,7 @@ static void acquire_fails_when_someone_else_holds_it(void **state)
 static void acquire_without_image_fails(void **state)
 {
     (void)state;
-    tided_facts f = home_free();
-    f.powered_down = 0;
-    f.powering_up = 1;
-    f.where = TIDED_AT_SLURM;
+    tided_facts f = node(home_free(), POWERING_UP, TIDED_AT_SLURM);
     f.want_image = NULL;
     expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_FAIL);
 }
@@ -174,42 +182,27 @@ static void acquire_without_image_fails(void **state)
 static void registration_timeout_is_a_strike(void **state)
 {
     (void)state;
-    tided_facts f = home_free();
-    f.powered_down = 0;
-    f.powering_up = 1;
-    f.where = TIDED_AT_SLURM;
-    f.acquiring = 1;
+    tided_facts f = acquiring(home_free());
     f.booted = 1;
     f.boot_done_at = NOW - 301;
-    tided_decision d = tided_decide(&f);
-    assert_int_equal(d.step, TIDED_STEP_FAIL);
-    assert_int_equal(d.strike, 1);
+    expect_strike(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_FAIL, 1);
 }
 
 static void wrong_image_fails_the_node(void **state)
 {
     (void)state;
-    tided_facts f = home_free();
-    f.powered_down = 0;
-    f.where = TIDED_AT_SLURM;
+    tided_facts f = node(home_free(), POWERED_UP, TIDED_AT_SLURM);
     f.acquiring = 1;
     f.booted = 1;
     f.want_image = "sles15";
     f.active_image = "rocky9";
-    tided_decision d = tided_decide(&f);
-    assert_int_equal(d.goal, TIDED_GOAL_SLURM);
-    assert_int_equal(d.step, TIDED_STEP_FAIL);
-    assert_int_equal(d.strike, 1);
+    expect_strike(&f, TIDED_GOAL_SLURM, TIDED_STEP_FAIL, 1);
 }
 
 static void failed_acquire_is_undone_in_slurm_first(void **state)
 {
     (void)state;
-    tided_facts f = home_free();
-    f.powered_down = 0;
-    f.powering_up = 1;
-    f.where = TIDED_AT_SLURM;
-    f.acquiring = 1;
+    tided_facts f = acquiring(home_free());
     f.failed = 1;
     expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_SLURM_DOWN);
     /* Slurm took the request (POWER_DOWN shown, not yet POWERING_DOWN): do not ask again. */
@@ -228,10 +221,7 @@ static void taken_back_during_its_release(void **state)
 {
     (void)state;
     /* Slurm powered it down (SuspendTimeout) and wants it again while tide's release power step runs. */
-    tided_facts f = home_free();
-    f.powered_down = 0;
-    f.powering_up = 1;
-    f.where = TIDED_AT_SLURM;
+    tided_facts f = node(home_free(), POWERING_UP, TIDED_AT_SLURM);
     f.home_power_pending = 1;
     expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_WAIT);
     f.home_power_pending = 0;
@@ -242,10 +232,7 @@ static void reimage_of_a_running_node(void **state)
 {
     (void)state;
     /* Power saving on: a feature switch of an up node arrives as POWERING_UP with the node in Slurm. */
-    tided_facts f = home_free();
-    f.powered_down = 0;
-    f.powering_up = 1;
-    f.where = TIDED_AT_SLURM;
+    tided_facts f = node(home_free(), POWERING_UP, TIDED_AT_SLURM);
     f.want_image = "sles15";
     f.active_image = "rocky9";
     expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_IMAGE);
@@ -256,8 +243,7 @@ static void reimage_of_a_running_node(void **state)
 static void release_free_node(void **state)
 {
     (void)state;
-    tided_facts f = home_free();
-    f.where = TIDED_AT_SLURM;
+    tided_facts f = node(home_free(), POWERED_DOWN, TIDED_AT_SLURM);
     f.lease_booted = 1;
     f.bss_image = "sles15";
     /* No HomeImage: BSS is left as it is, the node is powered off. */
@@ -274,8 +260,7 @@ static void release_free_node(void **state)
 static void release_after_restart_powers_once(void **state)
 {
     (void)state;
-    tided_facts f = home_free();
-    f.where = TIDED_AT_SLURM;
+    tided_facts f = node(home_free(), POWERED_DOWN, TIDED_AT_SLURM);
     f.lease_booted = -1;   /* unknown: tided restarted */
     expect(&f, TIDED_GOAL_HOME, TIDED_STEP_HOME_POWER);
 }
@@ -283,8 +268,7 @@ static void release_after_restart_powers_once(void **state)
 static void release_waits_for_a_boot_in_flight(void **state)
 {
     (void)state;
-    tided_facts f = home_free();
-    f.where = TIDED_AT_SLURM;
+    tided_facts f = node(home_free(), POWERED_DOWN, TIDED_AT_SLURM);
     f.boot_pending = 1;
     expect(&f, TIDED_GOAL_HOME, TIDED_STEP_WAIT);
 }
@@ -292,8 +276,7 @@ static void release_waits_for_a_boot_in_flight(void **state)
 static void release_kubernetes_node(void **state)
 {
     (void)state;
-    tided_facts f = home_k8s();
-    f.where = TIDED_AT_SLURM;
+    tided_facts f = node(home_k8s(), POWERED_DOWN, TIDED_AT_SLURM);
     f.bss_image = "rocky9";
     f.lease_booted = 1;
     f.k8s_marked = 1;
@@ -334,15 +317,11 @@ static void resume_timeout_down_is_resumed_at_home(void **state)
     tided_facts f = home_free();
     f.down = 1;
     f.resume_timeout_down = 1;
-    tided_decision d = tided_decide(&f);
-    assert_int_equal(d.step, TIDED_STEP_SLURM_RESUME);
-    assert_int_equal(d.strike, 1);
+    expect_strike(&f, TIDED_GOAL_HOME, TIDED_STEP_SLURM_RESUME, 1);
     /* Slurm pinged a node tide had powered off and set it DOWN: no strike. */
     f.resume_timeout_down = 0;
     f.not_responding_down = 1;
-    d = tided_decide(&f);
-    assert_int_equal(d.step, TIDED_STEP_SLURM_RESUME);
-    assert_int_equal(d.strike, 0);
+    expect_strike(&f, TIDED_GOAL_HOME, TIDED_STEP_SLURM_RESUME, 0);
     /* Not before it is home. */
     f.where = TIDED_AT_SLURM;
     f.lease_booted = 1;
@@ -352,8 +331,7 @@ static void resume_timeout_down_is_resumed_at_home(void **state)
 static void half_moved_node_goes_home(void **state)
 {
     (void)state;
-    tided_facts f = home_free();
-    f.where = TIDED_AT_NONE;
+    tided_facts f = node(home_free(), POWERED_DOWN, TIDED_AT_NONE);
     expect(&f, TIDED_GOAL_HOME, TIDED_STEP_HOME_GROUP);
     f.where = TIDED_AT_OTHER;
     expect(&f, TIDED_GOAL_HOME, TIDED_STEP_NONE);   /* someone else's now */
@@ -364,9 +342,7 @@ static void half_moved_node_goes_home(void **state)
 static void running_node_is_left_alone(void **state)
 {
     (void)state;
-    tided_facts f = home_free();
-    f.powered_down = 0;
-    f.where = TIDED_AT_SLURM;
+    tided_facts f = node(home_free(), POWERED_UP, TIDED_AT_SLURM);
     expect(&f, TIDED_GOAL_SLURM, TIDED_STEP_NONE);
     f.release_asked = 1;
     f.idle = 0;
@@ -378,8 +354,7 @@ static void running_node_is_left_alone(void **state)
 static void slurm_runs_a_node_outside_the_pool(void **state)
 {
     (void)state;
-    tided_facts f = home_free();
-    f.powered_down = 0;
+    tided_facts f = node(home_free(), POWERED_UP, TIDED_AT_HOME);
     expect(&f, TIDED_GOAL_SLURM, TIDED_STEP_SLURM_IDLE_DOWN);
     f.idle = 0;
     expect(&f, TIDED_GOAL_SLURM, TIDED_STEP_NONE);
@@ -399,37 +374,41 @@ static void step_names(void **state)
 
 #define FEAT "epyc7713,a100,mem512g,rocky9,sles15,rocky9,sles15"
 
+/* tided_want_image for a node with FEAT among this file's images. */
+static const char *want_image(const char *request, const char *constraint, const char *active,
+                              const char *default_image)
+{
+    return tided_want_image(request, constraint, FEAT, active, default_image, images, NIMAGES);
+}
+
 static void image_from_request_first(void **state)
 {
     (void)state;
     /* 22.05 gives ResumeProgram the whole constraint with & written as , */
-    assert_string_equal(tided_want_image("sles15,a100", "a100&rocky9", FEAT, "rocky9", "rocky9", images, NIMAGES),
-                        "sles15");
-    assert_string_equal(tided_want_image("sles15", NULL, FEAT, NULL, "rocky9", images, NIMAGES), "sles15");
+    assert_string_equal(want_image("sles15,a100", "a100&rocky9", "rocky9", "rocky9"), "sles15");
+    assert_string_equal(want_image("sles15", NULL, NULL, "rocky9"), "sles15");
 }
 
 static void image_from_job_constraint(void **state)
 {
     (void)state;
-    assert_string_equal(tided_want_image(NULL, "a100&sles15", FEAT, "rocky9", "rocky9", images, NIMAGES), "sles15");
+    assert_string_equal(want_image(NULL, "a100&sles15", "rocky9", "rocky9"), "sles15");
     /* An OR: the active image when it will do, else the first that makes the node match. */
-    assert_string_equal(tided_want_image(NULL, "sles15|rocky9", FEAT, "rocky9", "rocky9", images, NIMAGES), "rocky9");
-    assert_string_equal(tided_want_image(NULL, "sles15|rocky9", FEAT, NULL, "rocky9", images, NIMAGES), "rocky9");
-    assert_string_equal(tided_want_image(NULL, "(a100&sles15)|mi200", FEAT, "rocky9", "rocky9", images, NIMAGES),
-                        "sles15");
+    assert_string_equal(want_image(NULL, "sles15|rocky9", "rocky9", "rocky9"), "rocky9");
+    assert_string_equal(want_image(NULL, "sles15|rocky9", NULL, "rocky9"), "rocky9");
+    assert_string_equal(want_image(NULL, "(a100&sles15)|mi200", "rocky9", "rocky9"), "sles15");
     /* An image the node does not offer is not chosen. */
-    assert_string_equal(tided_want_image(NULL, "k8s", FEAT, "rocky9", "rocky9", images, NIMAGES), "rocky9");
+    assert_string_equal(want_image(NULL, "k8s", "rocky9", "rocky9"), "rocky9");
     /* Brackets and counts. */
-    assert_string_equal(tided_want_image(NULL, "[sles15*2&a100*1]", FEAT, NULL, "rocky9", images, NIMAGES),
-                        "sles15");
+    assert_string_equal(want_image(NULL, "[sles15*2&a100*1]", NULL, "rocky9"), "sles15");
 }
 
 static void image_falls_back_to_active_then_default(void **state)
 {
     (void)state;
-    assert_string_equal(tided_want_image(NULL, "a100", FEAT, "sles15", "rocky9", images, NIMAGES), "sles15");
-    assert_string_equal(tided_want_image(NULL, "", FEAT, NULL, "rocky9", images, NIMAGES), "rocky9");
-    assert_null(tided_want_image(NULL, NULL, FEAT, NULL, NULL, images, NIMAGES));
+    assert_string_equal(want_image(NULL, "a100", "sles15", "rocky9"), "sles15");
+    assert_string_equal(want_image(NULL, "", NULL, "rocky9"), "rocky9");
+    assert_null(want_image(NULL, NULL, NULL, NULL));
     /* A word that only contains an image name is not that image. */
     assert_null(tided_image_in("rocky9x,xsles15", images, NIMAGES));
     assert_string_equal(tided_image_in("a100,sles15,rocky9", images, NIMAGES), "sles15");
@@ -488,6 +467,13 @@ static tided_hold_node resting_node(const char *name, const char *features, int 
 {
     tided_hold_node n = { name, features, cost, (unsigned long)cost, 2, 1, 1 };
     return n;
+}
+
+/* A waiting job that needs `nodes` nodes matching `constraint`, nothing else asked. */
+static tided_hold_job job(const char *constraint, unsigned nodes)
+{
+    tided_hold_job j = { constraint, nodes, 0, NULL, 0, NULL, 0, 0 };
+    return j;
 }
 
 /* hold[] as a string of 0/1, one per node: easy to read in a failure. */
@@ -550,7 +536,7 @@ static void hold_cascades_over_three_costs(void **state)
     expect_holds(n, 3, NULL, 0, 0, "001");
     /* A job that needs two while one cheap node is left: the next cheapest goes first. */
     n[0].usable = 1;
-    tided_hold_job j = { "a100", 2, 0, NULL, 0, NULL, 0, 0 };
+    tided_hold_job j = job("a100", 2);
     expect_holds(n, 3, &j, 1, 0, "001");
 }
 
@@ -563,14 +549,14 @@ static void hold_let_go_for_a_job_that_needs_more(void **state)
         resting_node("m1", MI200, 20), resting_node("m2", MI200, 1),
     };
     n[1].price = 19;   /* fewer pods on it: it goes first */
-    tided_hold_job j = { "a100", 3, 0, NULL, 0, NULL, 0, 0 };
+    tided_hold_job j = job("a100", 3);
     expect_holds(n, 6, &j, 1, 0, "100010");
     j.nodes = 2;   /* the cheap ones are enough */
     expect_holds(n, 6, &j, 1, 0, "110010");
     j.nodes = 9;   /* not even all of them: every match goes, the job waits for busy ones */
     expect_holds(n, 6, &j, 1, 0, "000010");
     /* Slurm writes ',' as '&'; a constraint on the hardware of both kinds */
-    tided_hold_job any = { "a100|mi200", 4, 0, NULL, 0, NULL, 0, 0 };
+    tided_hold_job any = job("a100|mi200", 4);
     expect_holds(n, 6, &any, 1, 0, "100010");   /* f1 f2 m2 and one more: k2, the cheapest */
 }
 
@@ -582,7 +568,7 @@ static void hold_counts_cpus_and_running_nodes(void **state)
         resting_node("f1", A100, 1), resting_node("up", A100, 1),
     };
     n[3].resting = 0;   /* powered up and idle in the Slurm pool: Slurm takes it first */
-    tided_hold_job j = { "a100", 2, 0, NULL, 0, NULL, 0, 0 };
+    tided_hold_job j = job("a100", 2);
     expect_holds(n, 4, &j, 1, 0, "1100");
     j.nodes = 1;
     j.cpus = 8;         /* 2 CPUs a node: four nodes */
@@ -598,8 +584,8 @@ static void hold_jobs_take_in_turn(void **state)
         resting_node("k1", A100, 20), resting_node("k2", A100, 20), resting_node("f1", A100, 1),
     };
     tided_hold_job j[] = {
-        { "a100", 1, 0, NULL, 0, NULL, 0, 0 },
-        { "a100&rocky9", 1, 0, NULL, 0, NULL, 0, 0 },   /* f1 is the first job's */
+        job("a100", 1),
+        job("a100&rocky9", 1),   /* f1 is the first job's */
     };
     expect_holds(n, 3, j, 1, 0, "110");
     expect_holds(n, 3, j, 2, 0, "010");
@@ -609,21 +595,27 @@ static void hold_let_go_for_images_names_and_exclusions(void **state)
 {
     (void)state;
     tided_hold_node n[] = {
-        resting_node("k1", A100, 20), resting_node("k2", A100, 20), resting_node("f1", "epyc7713,a100,mem512g,rocky9", 1),
+        resting_node("k1", A100, 20),
+        resting_node("k2", A100, 20),
+        resting_node("f1", "epyc7713,a100,mem512g,rocky9", 1),
     };
     /* Only the dear ones offer sles15. */
-    tided_hold_job img = { "a100&sles15", 1, 0, NULL, 0, NULL, 0, 0 };
+    tided_hold_job img = job("a100&sles15", 1);
     expect_holds(n, 3, &img, 1, 0, "010");
     /* -w k2: its own node, at once. */
     const char *const k2[] = { "k2" };
-    tided_hold_job w = { "", 1, 0, k2, 1, NULL, 0, 0 };
+    tided_hold_job w = job("", 1);
+    w.required = k2;
+    w.nrequired = 1;
     expect_holds(n, 3, &w, 1, 0, "100");
     /* -x f1: the cheap node is not for it. */
     const char *const f1[] = { "f1" };
-    tided_hold_job x = { NULL, 1, 0, NULL, 0, f1, 1, 0 };
+    tided_hold_job x = job(NULL, 1);
+    x.excluded = f1;
+    x.nexcluded = 1;
     expect_holds(n, 3, &x, 1, 0, "010");
     /* A constraint tide cannot parse keeps the job from no node. */
-    tided_hold_job bad = { "a100&&", 2, 0, NULL, 0, NULL, 0, 0 };
+    tided_hold_job bad = job("a100&&", 2);
     expect_holds(n, 3, &bad, 1, 0, "010");
 }
 
@@ -635,24 +627,31 @@ static void hold_never_keeps_a_job_waiting_long(void **state)
         resting_node("m1", MI200, 20), resting_node("m2", MI200, 1),
     };
     /* It waits though the cheap node would do (memory, a partition, a licence ...). */
-    tided_hold_job j = { "a100", 1, 0, NULL, 0, NULL, 0, TIDED_HOLD_PATIENCE - 1 };
+    tided_hold_job j = job("a100", 1);
+    j.waited = TIDED_HOLD_PATIENCE - 1;
     expect_holds(n, 5, &j, 1, 0, "11010");
     j.waited = TIDED_HOLD_PATIENCE;
     expect_holds(n, 5, &j, 1, 0, "00010");   /* every A100 it matches; the MI200 stays held */
 }
 
+/* tided_node_matches among this file's images. */
+static int matches(const char *constraint, const char *features)
+{
+    return tided_node_matches(constraint, features, images, NIMAGES);
+}
+
 static void node_matches_constraints(void **state)
 {
     (void)state;
-    assert_true(tided_node_matches(NULL, A100, images, NIMAGES));
-    assert_true(tided_node_matches("", A100, images, NIMAGES));
-    assert_true(tided_node_matches("a100&sles15", A100, images, NIMAGES));
-    assert_false(tided_node_matches("a100&sles15", "epyc7713,a100,rocky9", images, NIMAGES));
-    assert_false(tided_node_matches("rocky9&sles15", A100, images, NIMAGES));   /* one image at a time */
-    assert_true(tided_node_matches("(mi200|a100)&rocky9", A100, images, NIMAGES));
-    assert_false(tided_node_matches("mi200", A100, images, NIMAGES));
-    assert_true(tided_node_matches("[a100*2&mi200*1]", A100, images, NIMAGES));
-    assert_true(tided_node_matches("a100||", A100, images, NIMAGES));   /* does not parse: no judgement */
+    assert_true(matches(NULL, A100));
+    assert_true(matches("", A100));
+    assert_true(matches("a100&sles15", A100));
+    assert_false(matches("a100&sles15", "epyc7713,a100,rocky9"));
+    assert_false(matches("rocky9&sles15", A100));   /* one image at a time */
+    assert_true(matches("(mi200|a100)&rocky9", A100));
+    assert_false(matches("mi200", A100));
+    assert_true(matches("[a100*2&mi200*1]", A100));
+    assert_true(matches("a100||", A100));   /* does not parse: no judgement */
 }
 
 static void drains_one_reason_each(void **state)

@@ -15,67 +15,60 @@
 #include "token.h"
 
 #define BASE "http://smd.test:27779/hsm/v2"
+#define BSS_BASE "http://bss.test/boot/v1"
+
+static int smd(void **state)
+{
+    *state = fake_client_new("SMD", BASE);
+    return 0;
+}
+
+static int bss(void **state)
+{
+    *state = fake_client_new("BSS", BSS_BASE);
+    return 0;
+}
 
 static void problem_json_becomes_one_line(void **state)
 {
-    (void)state;
-    fake_http f;
-    tide_http *h = fake_http_client("SMD", BASE, &f);
-    tide_err e = { 0 };
+    fake_client *t = *state;
     json_object *out = NULL;
 
-    fake_expect(&f, "GET", "/hsm/v2/groups/foo", 404, "application/problem+json",
+    fake_expect(&t->f, "GET", "/hsm/v2/groups/foo", 404, "application/problem+json",
                 "{\"type\":\"about:blank\",\"title\":\"Not Found\",\"detail\":\"No such group: foo\",\"status\":404}");
-    assert_int_equal(tide_http_json(h, "GET", "/groups/foo", NULL, &out, &e), -1);
+    assert_int_equal(tide_http_json(t->http, "GET", "/groups/foo", NULL, &out, &t->e), -1);
     assert_null(out);
-    assert_string_equal(e.msg, "SMD: GET " BASE "/groups/foo: HTTP 404 Not Found: No such group: foo");
-    assert_int_equal(e.http_status, 404);
-    fake_http_done(&f);
-    tide_http_free(h);
+    assert_string_equal(t->e.msg, "SMD: GET " BASE "/groups/foo: HTTP 404 Not Found: No such group: foo");
+    assert_int_equal(t->e.http_status, 404);
 }
 
 static void text_401_is_reported(void **state)
 {
-    (void)state;
-    fake_http f;
-    tide_http *h = fake_http_client("BSS", "http://bss.test/boot/v1", &f);
-    tide_err e = { 0 };
+    fake_client *t = *state;
 
-    fake_expect(&f, "GET", "/boot/v1/bootparameters", 401, "text/plain; charset=utf-8", "no token found\n");
-    assert_int_equal(tide_http_json(h, "GET", "/bootparameters", NULL, NULL, &e), -1);
-    assert_string_equal(e.msg, "BSS: GET http://bss.test/boot/v1/bootparameters: HTTP 401 Unauthorized: no token found");
-    fake_http_done(&f);
-    tide_http_free(h);
+    fake_expect(&t->f, "GET", "/boot/v1/bootparameters", 401, "text/plain; charset=utf-8", "no token found\n");
+    assert_int_equal(tide_http_json(t->http, "GET", "/bootparameters", NULL, NULL, &t->e), -1);
+    assert_string_equal(t->e.msg, "BSS: GET " BSS_BASE "/bootparameters: HTTP 401 Unauthorized: no token found");
 }
 
 static void garbage_body_is_an_error(void **state)
 {
-    (void)state;
-    fake_http f;
-    tide_http *h = fake_http_client("SMD", BASE, &f);
-    tide_err e = { 0 };
+    fake_client *t = *state;
     json_object *out = NULL;
 
-    fake_expect(&f, "GET", "/groups", 200, "application/json", "{\"label\": [unterminated");
-    assert_int_equal(tide_http_json(h, "GET", "/groups", NULL, &out, &e), -1);
-    assert_non_null(strstr(e.msg, "SMD: GET " BASE "/groups: HTTP 200 but the body is not JSON"));
-    fake_http_done(&f);
-    tide_http_free(h);
+    fake_expect(&t->f, "GET", "/groups", 200, "application/json", "{\"label\": [unterminated");
+    assert_int_equal(tide_http_json(t->http, "GET", "/groups", NULL, &out, &t->e), -1);
+    assert_non_null(strstr(t->e.msg, "SMD: GET " BASE "/groups: HTTP 200 but the body is not JSON"));
 }
 
 static void null_body_is_no_object(void **state)
 {
-    (void)state;
-    fake_http f;
-    tide_http *h = fake_http_client("BSS", "http://bss.test/boot/v1", &f);
-    tide_err e = { 0 };
+    fake_client *t = *state;
     json_object *out = (json_object *)1;
 
-    fake_expect(&f, "GET", "/bootparameters", 200, "application/json", "null");
-    assert_int_equal(tide_http_json(h, "GET", "/bootparameters", NULL, &out, &e), 0);
+    fake_expect(&t->f, "GET", "/bootparameters", 200, "application/json", "null");
+    assert_int_equal(tide_http_json(t->http, "GET", "/bootparameters", NULL, &out, &t->e), 0);
     assert_null(out);
-    fake_http_done(&f);
-    tide_http_free(h);
 }
 
 static void retries_5xx_on_get_not_on_post(void **state)
@@ -117,19 +110,14 @@ static void retries_5xx_on_get_not_on_post(void **state)
 
 static void connect_failure_then_success(void **state)
 {
-    (void)state;
-    fake_http f;
-    tide_http *h = fake_http_client("SMD", BASE, &f);
-    tide_err e = { 0 };
+    fake_client *t = *state;
     json_object *out = NULL;
 
     /* No retries configured: one refused connect is an error naming the URL. */
-    fake_expect(&f, "GET", "/groups", 0, NULL, NULL);
-    assert_int_equal(tide_http_json(h, "GET", "/groups", NULL, &out, &e), -1);
-    assert_non_null(strstr(e.msg, "GET " BASE "/groups"));
-    assert_non_null(strstr(e.msg, "Connection refused"));
-    fake_http_done(&f);
-    tide_http_free(h);
+    fake_expect(&t->f, "GET", "/groups", 0, NULL, NULL);
+    assert_int_equal(tide_http_json(t->http, "GET", "/groups", NULL, &out, &t->e), -1);
+    assert_non_null(strstr(t->e.msg, "GET " BASE "/groups"));
+    assert_non_null(strstr(t->e.msg, "Connection refused"));
 }
 
 static void token_file_is_reread_when_rotated(void **state)
@@ -162,12 +150,12 @@ static void token_file_is_reread_when_rotated(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(problem_json_becomes_one_line),
-        cmocka_unit_test(text_401_is_reported),
-        cmocka_unit_test(garbage_body_is_an_error),
-        cmocka_unit_test(null_body_is_no_object),
+        cmocka_unit_test_setup_teardown(problem_json_becomes_one_line, smd, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(text_401_is_reported, bss, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(garbage_body_is_an_error, smd, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(null_body_is_no_object, bss, fake_client_teardown),
         cmocka_unit_test(retries_5xx_on_get_not_on_post),
-        cmocka_unit_test(connect_failure_then_success),
+        cmocka_unit_test_setup_teardown(connect_failure_then_success, smd, fake_client_teardown),
         cmocka_unit_test(token_file_is_reread_when_rotated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,31 +19,30 @@
 #define MI200 "AMD INSTINCT MI200 (MCM) OAM LC"
 #define HSN "SS11 200Gb 2P NIC Mezz REV02 (HSN)"
 
-static json_object *load(const char *rel)
+/* Parse a recorded body, check that it holds exactly one node, and return that node. */
+static const tide_node_hw *parse_one(const char *rel, tide_inventory *inv)
 {
-    char *text = fake_read_data(rel);
-    json_object *j = json_tokener_parse(text);
-    free(text);
-    assert_non_null(j);
-    return j;
-}
-
-/* Parse a recorded body and check that it holds exactly one node. */
-static void parse_one(const char *rel, tide_inventory *inv)
-{
-    json_object *j = load(rel);
+    json_object *j = fake_load_json(rel);
     tide_err e = { 0 };
     assert_int_equal(tide_inventory_parse(j, inv, &e), 0);
     json_object_put(j);
     assert_int_equal(inv->n, 1);
+    return &inv->nodes[0];
+}
+
+/* The one-line hardware profile of n. */
+static void assert_profile(const tide_node_hw *n, const char *want)
+{
+    char *p = tide_node_hw_profile(n);
+    assert_string_equal(p, want);
+    free(p);
 }
 
 static void epyc_node(void **state)
 {
     (void)state;
     tide_inventory inv;
-    parse_one("inventory/node_epyc.json", &inv);
-    const tide_node_hw *n = &inv.nodes[0];
+    const tide_node_hw *n = parse_one("inventory/node_epyc.json", &inv);
 
     assert_string_equal(n->xname, "x1001c1s5b0n0");
     assert_int_equal(n->processors.n, 1);
@@ -56,9 +55,7 @@ static void epyc_node(void **state)
     assert_int_equal(n->nempty, 0);
     assert_int_equal(tide_node_memory_units(n), 16);
 
-    char *p = tide_node_hw_profile(n);
-    assert_string_equal(p, "2x " EPYC7742 ", 256 GiB, 1x " HSN);
-    free(p);
+    assert_profile(n, "2x " EPYC7742 ", 256 GiB, 1x " HSN);
     tide_inventory_free(&inv);
 }
 
@@ -66,16 +63,13 @@ static void empty_slot(void **state)
 {
     (void)state;
     tide_inventory inv;
-    parse_one("inventory/node_empty_slot.json", &inv);
-    const tide_node_hw *n = &inv.nodes[0];
+    const tide_node_hw *n = parse_one("inventory/node_empty_slot.json", &inv);
 
     assert_int_equal(tide_counts_get(&n->dimms, "16384"), 15);
     assert_int_equal(n->memory_mib, 15 * 16384);
     assert_int_equal(n->nempty, 1);
     assert_string_equal(n->empty_slots[0], "x1001c1s6b0n0d7");
-    char *p = tide_node_hw_profile(n);
-    assert_string_equal(p, "2x " EPYC7742 ", 240 GiB, 1x " HSN);
-    free(p);
+    assert_profile(n, "2x " EPYC7742 ", 240 GiB, 1x " HSN);
     tide_inventory_free(&inv);
 }
 
@@ -83,17 +77,14 @@ static void a100_node(void **state)
 {
     (void)state;
     tide_inventory inv;
-    parse_one("inventory/node_a100.json", &inv);
-    const tide_node_hw *n = &inv.nodes[0];
+    const tide_node_hw *n = parse_one("inventory/node_a100.json", &inv);
 
     assert_int_equal(tide_counts_get(&n->processors, EPYC7713), 1);
     assert_int_equal(n->accelerators.n, 1);
     assert_int_equal(tide_counts_get(&n->accelerators, A100), 4);
     assert_int_equal(n->memory_mib, 16 * 32768);
     assert_int_equal(tide_counts_get(&n->hsn_nics, HSN), 4);
-    char *p = tide_node_hw_profile(n);
-    assert_string_equal(p, "1x " EPYC7713 ", 4x " A100 ", 512 GiB, 4x " HSN);
-    free(p);
+    assert_profile(n, "1x " EPYC7713 ", 4x " A100 ", 512 GiB, 4x " HSN);
     tide_inventory_free(&inv);
 }
 
@@ -101,8 +92,7 @@ static void mi200_node(void **state)
 {
     (void)state;
     tide_inventory inv;
-    parse_one("inventory/node_mi200.json", &inv);
-    const tide_node_hw *n = &inv.nodes[0];
+    const tide_node_hw *n = parse_one("inventory/node_mi200.json", &inv);
 
     assert_int_equal(tide_counts_get(&n->processors, EPYC7A53), 1);
     assert_int_equal(tide_counts_get(&n->accelerators, MI200), 8);
@@ -114,7 +104,7 @@ static void mi200_node(void **state)
 static void unknown_node_is_empty(void **state)
 {
     (void)state;
-    json_object *j = load("inventory/node_unknown.json");
+    json_object *j = fake_load_json("inventory/node_unknown.json");
     tide_inventory inv;
     tide_err e = { 0 };
     assert_int_equal(tide_inventory_parse(j, &inv, &e), 0);
@@ -128,7 +118,7 @@ static void unknown_node_is_empty(void **state)
 static void whole_system(void **state)
 {
     (void)state;
-    json_object *j = load("inventory/system.json");
+    json_object *j = fake_load_json("inventory/system.json");
     tide_inventory inv;
     tide_err e = { 0 };
     assert_int_equal(tide_inventory_parse(j, &inv, &e), 0);
@@ -149,9 +139,7 @@ static void whole_system(void **state)
     assert_non_null(orphan);
     /* Model strings are trimmed (Redfish pads them). */
     assert_int_equal(tide_counts_get(&orphan->processors, "Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz"), 1);
-    char *p = tide_node_hw_profile(orphan);
-    assert_string_equal(p, "1x Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz");
-    free(p);
+    assert_profile(orphan, "1x Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz");
 
     assert_null(tide_inventory_find(&inv, "x1001c1s7b0n0"));
     assert_null(tide_inventory_find(&inv, "not-an-xname"));
@@ -166,7 +154,7 @@ static void whole_system(void **state)
 static void components_listing(void **state)
 {
     (void)state;
-    json_object *j = load("inventory/node_empty_slot.json");
+    json_object *j = fake_load_json("inventory/node_empty_slot.json");
     tide_hw_components c;
     tide_err e = { 0 };
 
@@ -199,7 +187,7 @@ static void components_listing(void **state)
     json_object_put(j);
 
     /* Accelerators of a GPU node, and orphans of s0. */
-    j = load("inventory/system.json");
+    j = fake_load_json("inventory/system.json");
     assert_int_equal(tide_inventory_components(j, "x1005c0s4b0n0", &c, &e), 0);
     assert_int_equal(c.n, 1 + 16 + 4 + 4);
     assert_string_equal(c.items[17].type, "NodeAccel");
@@ -274,13 +262,9 @@ static void profile_of_nothing(void **state)
     (void)state;
     tide_node_hw n;
     memset(&n, 0, sizeof(n));
-    char *p = tide_node_hw_profile(&n);
-    assert_string_equal(p, "no inventory");
-    free(p);
+    assert_profile(&n, "no inventory");
     n.memory_mib = 1536;
-    p = tide_node_hw_profile(&n);
-    assert_string_equal(p, "1536 MiB");
-    free(p);
+    assert_profile(&n, "1536 MiB");
 }
 
 int main(void)

@@ -24,26 +24,9 @@
 #define POD "/api/v1/namespaces/default/pods/web-1"
 #define WEB1_UID "a4c6e1b2-0f4e-4d5b-8d0e-3f8a7b2c9d10"
 
-typedef struct fixture {
-    fake_http  f;
-    tide_http *k8s;
-    tide_err   e;
-} fixture;
-
 static int setup(void **state)
 {
-    fixture *t = xcalloc(1, sizeof(*t));
-    t->k8s = fake_http_client("Kubernetes", BASE, &t->f);
-    *state = t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *t = *state;
-    fake_http_done(&t->f);
-    tide_http_free(t->k8s);
-    free(t);
+    *state = fake_client_new("Kubernetes", BASE);
     return 0;
 }
 
@@ -70,15 +53,29 @@ static const char *plain(json_object *j)
     return json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
+/* A read-modify-write of node n1: GET answered with get_file, then a PATCH answered with patched_file.
+ * Returns the PATCH, to read what was sent. */
+static fake_exchange *expect_get_patch(fake_client *t, const char *get_file, const char *patched_file)
+{
+    fake_expect_file(&t->f, "GET", BASE NODE, 200, get_file);
+    return fake_expect_file(&t->f, "PATCH", BASE NODE, 200, patched_file);
+}
+
+/* The spec.taints list of a node or patch. */
+static json_object *taints_of(json_object *j)
+{
+    return tide_json_array(tide_json_get(j, "spec"), "taints");
+}
+
 /* ---- nodes ---------------------------------------------------------------- */
 
 static void node_get_parses_everything(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     tide_k8s_node n;
 
     fake_expect_file(&t->f, "GET", BASE NODE, 200, "k8s/node-n1.json");
-    assert_int_equal(tide_k8s_node_get(t->k8s, "n1", &n, &t->e), 0);
+    assert_int_equal(tide_k8s_node_get(t->http, "n1", &n, &t->e), 0);
     assert_string_equal(n.name, "n1");
     assert_string_equal(n.uid, "6f0c3a51-3b8e-4a8e-9a54-2d3c1f6b9e07");
     assert_string_equal(n.resource_version, "48213");
@@ -96,7 +93,7 @@ static void node_get_parses_everything(void **state)
     tide_k8s_node_free(&n);
 
     fake_expect_file(&t->f, "GET", NODE, 200, "k8s/node-n1-borrowed.json");
-    assert_int_equal(tide_k8s_node_get(t->k8s, "n1", &n, &t->e), 0);
+    assert_int_equal(tide_k8s_node_get(t->http, "n1", &n, &t->e), 0);
     assert_true(n.unschedulable);
     assert_string_equal(n.ready, "Unknown");
     const tide_k8s_taint *tt = tide_k8s_node_taint(&n, "hpc.example.org/borrowed-by", NULL);
@@ -109,11 +106,11 @@ static void node_get_parses_everything(void **state)
 
 static void node_get_not_found(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     tide_k8s_node n;
 
     fake_expect_file(&t->f, "GET", "/api/v1/nodes/n9", 404, "k8s/node-not-found.json");
-    assert_int_equal(tide_k8s_node_get(t->k8s, "n9", &n, &t->e), -1);
+    assert_int_equal(tide_k8s_node_get(t->http, "n9", &n, &t->e), -1);
     assert_string_equal(t->e.msg, "Kubernetes: GET " BASE "/api/v1/nodes/n9: HTTP 404 Not Found: nodes \"n9\" not found");
     assert_int_equal(t->e.http_status, 404);
     assert_null(n.name);
@@ -121,12 +118,11 @@ static void node_get_not_found(void **state)
 
 static void cordon_patches_like_kubectl(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     int changed = -1;
 
-    fake_expect_file(&t->f, "GET", NODE, 200, "k8s/node-n1.json");
-    fake_exchange *x = fake_expect_file(&t->f, "PATCH", BASE NODE, 200, "k8s/node-n1-borrowed.json");
-    assert_int_equal(tide_k8s_cordon(t->k8s, "n1", 1, &changed, &t->e), 0);
+    fake_exchange *x = expect_get_patch(t, "k8s/node-n1.json", "k8s/node-n1-borrowed.json");
+    assert_int_equal(tide_k8s_cordon(t->http, "n1", 1, &changed, &t->e), 0);
     assert_int_equal(changed, 1);
     assert_string_equal(x->sent_content_type, SMP);
     assert_sent(x, "{\"spec\":{\"unschedulable\":true}}");
@@ -134,34 +130,33 @@ static void cordon_patches_like_kubectl(void **state)
 
 static void cordon_twice_sends_nothing(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     int changed = -1;
 
     fake_expect_file(&t->f, "GET", NODE, 200, "k8s/node-n1-borrowed.json");
-    assert_int_equal(tide_k8s_cordon(t->k8s, "n1", 1, &changed, &t->e), 0);
+    assert_int_equal(tide_k8s_cordon(t->http, "n1", 1, &changed, &t->e), 0);
     assert_int_equal(changed, 0);
 }
 
 static void uncordon_sends_null(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     int changed = -1;
 
-    fake_expect_file(&t->f, "GET", NODE, 200, "k8s/node-n1-borrowed.json");
-    fake_exchange *x = fake_expect_file(&t->f, "PATCH", NODE, 200, "k8s/node-n1.json");
-    assert_int_equal(tide_k8s_cordon(t->k8s, "n1", 0, &changed, &t->e), 0);
+    fake_exchange *x = expect_get_patch(t, "k8s/node-n1-borrowed.json", "k8s/node-n1.json");
+    assert_int_equal(tide_k8s_cordon(t->http, "n1", 0, &changed, &t->e), 0);
     assert_int_equal(changed, 1);
     assert_sent(x, "{\"spec\":{\"unschedulable\":null}}");
 }
 
 static void patch_with_resource_version_returns_node(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     tide_k8s_node n;
     json_object *patch = json_tokener_parse("{\"metadata\":{\"labels\":{\"a\":\"b\"}},\"spec\":{\"unschedulable\":true}}");
 
     fake_exchange *x = fake_expect_file(&t->f, "PATCH", NODE, 200, "k8s/node-n1-borrowed.json");
-    assert_int_equal(tide_k8s_node_patch(t->k8s, "n1", patch, "48213", &n, &t->e), 0);
+    assert_int_equal(tide_k8s_node_patch(t->http, "n1", patch, "48213", &n, &t->e), 0);
     assert_sent(x, "{\"metadata\":{\"labels\":{\"a\":\"b\"},\"resourceVersion\":\"48213\"},"
                                       "\"spec\":{\"unschedulable\":true}}");
     /* The caller's patch is left alone. */
@@ -173,18 +168,17 @@ static void patch_with_resource_version_returns_node(void **state)
 
 static void taint_add_sends_whole_list_with_resource_version(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     int changed = -1;
 
-    fake_expect_file(&t->f, "GET", NODE, 200, "k8s/node-n1.json");
-    fake_exchange *x = fake_expect_file(&t->f, "PATCH", NODE, 200, "k8s/node-n1-borrowed.json");
-    assert_int_equal(tide_k8s_taint_add(t->k8s, "n1", "hpc.example.org/borrowed-by", "slurm", "NoSchedule",
+    fake_exchange *x = expect_get_patch(t, "k8s/node-n1.json", "k8s/node-n1-borrowed.json");
+    assert_int_equal(tide_k8s_taint_add(t->http, "n1", "hpc.example.org/borrowed-by", "slurm", "NoSchedule",
                                         &changed, &t->e), 0);
     assert_int_equal(changed, 1);
     assert_string_equal(x->sent_content_type, SMP);
     json_object *sent = parse_sent(x);
     assert_string_equal(tide_json_str(tide_json_get(sent, "metadata"), "resourceVersion"), "48213");
-    json_object *taints = tide_json_array(tide_json_get(sent, "spec"), "taints");
+    json_object *taints = taints_of(sent);
     assert_int_equal(json_object_array_length(taints), 2);
     /* The other writer's taint goes back exactly as it was, timeAdded included. */
     json_object *t0 = json_object_array_get_idx(taints, 0);
@@ -198,25 +192,24 @@ static void taint_add_sends_whole_list_with_resource_version(void **state)
 
 static void taint_add_present_sends_nothing(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     int changed = -1;
 
     fake_expect_file(&t->f, "GET", NODE, 200, "k8s/node-n1-borrowed.json");
-    assert_int_equal(tide_k8s_taint_add(t->k8s, "n1", "hpc.example.org/borrowed-by", "slurm", "NoSchedule",
+    assert_int_equal(tide_k8s_taint_add(t->http, "n1", "hpc.example.org/borrowed-by", "slurm", "NoSchedule",
                                         &changed, &t->e), 0);
     assert_int_equal(changed, 0);
 }
 
 static void taint_add_replaces_value(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
 
-    fake_expect_file(&t->f, "GET", NODE, 200, "k8s/node-n1-borrowed.json");
-    fake_exchange *x = fake_expect_file(&t->f, "PATCH", NODE, 200, "k8s/node-n1-borrowed.json");
-    assert_int_equal(tide_k8s_taint_add(t->k8s, "n1", "hpc.example.org/borrowed-by", "pool", "NoSchedule",
+    fake_exchange *x = expect_get_patch(t, "k8s/node-n1-borrowed.json", "k8s/node-n1-borrowed.json");
+    assert_int_equal(tide_k8s_taint_add(t->http, "n1", "hpc.example.org/borrowed-by", "pool", "NoSchedule",
                                         NULL, &t->e), 0);
     json_object *sent = parse_sent(x);
-    json_object *taints = tide_json_array(tide_json_get(sent, "spec"), "taints");
+    json_object *taints = taints_of(sent);
     assert_int_equal(json_object_array_length(taints), 2);
     assert_string_equal(tide_json_str(json_object_array_get_idx(taints, 0), "key"), "node.kubernetes.io/unschedulable");
     assert_string_equal(tide_json_str(json_object_array_get_idx(taints, 1), "value"), "pool");
@@ -225,14 +218,13 @@ static void taint_add_replaces_value(void **state)
 
 static void taint_conflict_is_retried_with_fresh_version(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     int changed = -1;
 
     fake_expect_file(&t->f, "GET", NODE, 200, "k8s/node-n1.json");
     fake_exchange *p1 = fake_expect_file(&t->f, "PATCH", NODE, 409, "k8s/conflict.json");
-    fake_expect_file(&t->f, "GET", NODE, 200, "k8s/node-n1-borrowed.json");
-    fake_exchange *p2 = fake_expect_file(&t->f, "PATCH", NODE, 200, "k8s/node-n1-borrowed.json");
-    assert_int_equal(tide_k8s_taint_add(t->k8s, "n1", "hpc.example.org/drain", NULL, "NoSchedule", &changed,
+    fake_exchange *p2 = expect_get_patch(t, "k8s/node-n1-borrowed.json", "k8s/node-n1-borrowed.json");
+    assert_int_equal(tide_k8s_taint_add(t->http, "n1", "hpc.example.org/drain", NULL, "NoSchedule", &changed,
                                         &t->e), 0);
     assert_int_equal(changed, 1);
     assert_false(t->e.conflict);   /* the lost race is not left behind as an error */
@@ -241,7 +233,7 @@ static void taint_conflict_is_retried_with_fresh_version(void **state)
     assert_string_equal(tide_json_str(tide_json_get(s1, "metadata"), "resourceVersion"), "48213");
     assert_string_equal(tide_json_str(tide_json_get(s2, "metadata"), "resourceVersion"), "48290");
     /* The second attempt builds on what the winner wrote. */
-    json_object *taints = tide_json_array(tide_json_get(s2, "spec"), "taints");
+    json_object *taints = taints_of(s2);
     assert_int_equal(json_object_array_length(taints), 3);
     assert_string_equal(tide_json_str(json_object_array_get_idx(taints, 1), "key"), "hpc.example.org/borrowed-by");
     assert_string_equal(plain(json_object_array_get_idx(taints, 2)),
@@ -252,13 +244,13 @@ static void taint_conflict_is_retried_with_fresh_version(void **state)
 
 static void taint_conflict_gives_up(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
 
     for (int i = 0; i <= TIDE_K8S_CONFLICT_RETRIES; i++) {
         fake_expect_file(&t->f, "GET", NODE, 200, "k8s/node-n1.json");
         fake_expect_file(&t->f, "PATCH", NODE, 409, "k8s/conflict.json");
     }
-    assert_int_equal(tide_k8s_taint_add(t->k8s, "n1", "k", "v", "NoSchedule", NULL, &t->e), -1);
+    assert_int_equal(tide_k8s_taint_add(t->http, "n1", "k", "v", "NoSchedule", NULL, &t->e), -1);
     assert_true(t->e.conflict);
     assert_string_equal(t->e.msg, "Kubernetes: PATCH " BASE NODE ": HTTP 409 Conflict: Operation cannot be fulfilled "
                                   "on nodes \"n1\": the object has been modified; please apply your changes to the "
@@ -267,12 +259,11 @@ static void taint_conflict_gives_up(void **state)
 
 static void taint_remove_keeps_the_others(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     int changed = -1;
 
-    fake_expect_file(&t->f, "GET", NODE, 200, "k8s/node-n1-borrowed.json");
-    fake_exchange *x = fake_expect_file(&t->f, "PATCH", NODE, 200, "k8s/node-n1.json");
-    assert_int_equal(tide_k8s_taint_remove(t->k8s, "n1", "hpc.example.org/borrowed-by", NULL, &changed, &t->e), 0);
+    fake_exchange *x = expect_get_patch(t, "k8s/node-n1-borrowed.json", "k8s/node-n1.json");
+    assert_int_equal(tide_k8s_taint_remove(t->http, "n1", "hpc.example.org/borrowed-by", NULL, &changed, &t->e), 0);
     assert_int_equal(changed, 1);
     assert_sent(x, "{\"spec\":{\"taints\":[{\"key\":\"node.kubernetes.io/unschedulable\","
                                       "\"effect\":\"NoSchedule\",\"timeAdded\":\"2026-09-14T10:03:40Z\"}]},"
@@ -281,33 +272,32 @@ static void taint_remove_keeps_the_others(void **state)
 
 static void taint_remove_last_sends_null(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
 
-    fake_expect_file(&t->f, "GET", NODE, 200, "k8s/node-n1.json");
-    fake_exchange *x = fake_expect_file(&t->f, "PATCH", NODE, 200, "k8s/node-n1.json");
-    assert_int_equal(tide_k8s_taint_remove(t->k8s, "n1", "node.kubernetes.io/disk-pressure", "NoSchedule", NULL,
+    fake_exchange *x = expect_get_patch(t, "k8s/node-n1.json", "k8s/node-n1.json");
+    assert_int_equal(tide_k8s_taint_remove(t->http, "n1", "node.kubernetes.io/disk-pressure", "NoSchedule", NULL,
                                            &t->e), 0);
     assert_sent(x, "{\"spec\":{\"taints\":null},\"metadata\":{\"resourceVersion\":\"48213\"}}");
 }
 
 static void taint_remove_absent_sends_nothing(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     int changed = -1;
 
     fake_expect_file(&t->f, "GET", NODE, 200, "k8s/node-n1.json");
-    assert_int_equal(tide_k8s_taint_remove(t->k8s, "n1", "hpc.example.org/borrowed-by", NULL, &changed, &t->e), 0);
+    assert_int_equal(tide_k8s_taint_remove(t->http, "n1", "hpc.example.org/borrowed-by", NULL, &changed, &t->e), 0);
     assert_int_equal(changed, 0);
 }
 
 static void label_set_and_remove(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
 
     fake_exchange *x = fake_expect_file(&t->f, "PATCH", NODE, 200, "k8s/node-n1-borrowed.json");
     fake_exchange *y = fake_expect_file(&t->f, "PATCH", NODE, 200, "k8s/node-n1.json");
-    assert_int_equal(tide_k8s_label_set(t->k8s, "n1", "hpc.example.org/owner", "slurm", &t->e), 0);
-    assert_int_equal(tide_k8s_label_set(t->k8s, "n1", "hpc.example.org/owner", NULL, &t->e), 0);
+    assert_int_equal(tide_k8s_label_set(t->http, "n1", "hpc.example.org/owner", "slurm", &t->e), 0);
+    assert_int_equal(tide_k8s_label_set(t->http, "n1", "hpc.example.org/owner", NULL, &t->e), 0);
     assert_string_equal(x->sent_content_type, SMP);
     assert_sent(x, "{\"metadata\":{\"labels\":{\"hpc.example.org/owner\":\"slurm\"}}}");
     assert_sent(y, "{\"metadata\":{\"labels\":{\"hpc.example.org/owner\":null}}}");
@@ -317,12 +307,12 @@ static void label_set_and_remove(void **state)
 
 static void pods_on_node_follows_continue(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     tide_k8s_pod_list l;
 
     fake_expect_file(&t->f, "GET", BASE PODS_Q, 200, "k8s/pods-n1-page1.json");
     fake_expect_file(&t->f, "GET", BASE PODS_Q "&continue=" CONT, 200, "k8s/pods-n1-page2.json");
-    assert_int_equal(tide_k8s_pods_on_node(t->k8s, "n1", &l, &t->e), 0);
+    assert_int_equal(tide_k8s_pods_on_node(t->http, "n1", &l, &t->e), 0);
     assert_int_equal(l.n, 6);
 
     tide_k8s_pod *p = &l.items[0];
@@ -349,7 +339,7 @@ static void pods_on_node_follows_continue(void **state)
 
 static void pods_list_error(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     tide_k8s_pod_list l;
 
     fake_expect_file(&t->f, "GET", PODS_Q, 200, "k8s/pods-n1-page1.json");
@@ -357,7 +347,7 @@ static void pods_list_error(void **state)
                 "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
                 "\"message\":\"The provided continue parameter is too old to display a consistent list result.\","
                 "\"reason\":\"Expired\",\"code\":410}");
-    assert_int_equal(tide_k8s_pods_on_node(t->k8s, "n1", &l, &t->e), -1);
+    assert_int_equal(tide_k8s_pods_on_node(t->http, "n1", &l, &t->e), -1);
     assert_int_equal(l.n, 0);
     assert_string_equal(t->e.msg, "Kubernetes: GET " BASE PODS_Q "&continue=" CONT ": HTTP 410: The provided continue "
                                   "parameter is too old to display a consistent list result.");
@@ -365,12 +355,12 @@ static void pods_list_error(void **state)
 
 static void drain_filter_as_kubectl(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     tide_k8s_pod_list l;
 
     fake_expect_file(&t->f, "GET", PODS_Q, 200, "k8s/pods-n1-page1.json");
     fake_expect_file(&t->f, "GET", PODS_Q "&continue=" CONT, 200, "k8s/pods-n1-page2.json");
-    assert_int_equal(tide_k8s_pods_on_node(t->k8s, "n1", &l, &t->e), 0);
+    assert_int_equal(tide_k8s_pods_on_node(t->http, "n1", &l, &t->e), 0);
 
     static const struct {
         const char *name;
@@ -404,13 +394,13 @@ static void drain_filter_as_kubectl(void **state)
 
 static void evict_retries_while_budget_refuses(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     int gone = -1;
 
     fake_exchange *x = fake_expect_file(&t->f, "POST", BASE EVICT, 429, "k8s/eviction-429.json");
     fake_expect_file(&t->f, "POST", EVICT, 429, "k8s/eviction-429.json");
     fake_expect_file(&t->f, "POST", EVICT, 201, "k8s/eviction-201.json");
-    assert_int_equal(tide_k8s_evict(t->k8s, "default", "web-1", 0, 60, &gone, &t->e), 0);
+    assert_int_equal(tide_k8s_evict(t->http, "default", "web-1", 0, 60, &gone, &t->e), 0);
     assert_int_equal(gone, 0);
     assert_string_equal(x->sent_content_type, JSON);
     assert_string_equal(x->sent_body, "{\"apiVersion\":\"policy/v1\",\"kind\":\"Eviction\","
@@ -419,10 +409,10 @@ static void evict_retries_while_budget_refuses(void **state)
 
 static void evict_gives_up_at_deadline(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
 
     fake_expect_file(&t->f, "POST", EVICT, 429, "k8s/eviction-429.json");
-    assert_int_equal(tide_k8s_evict(t->k8s, "default", "web-1", 0, 0, NULL, &t->e), -1);
+    assert_int_equal(tide_k8s_evict(t->http, "default", "web-1", 0, 0, NULL, &t->e), -1);
     assert_string_equal(t->e.msg, "pod default/web-1 not evicted: Kubernetes: POST " BASE EVICT ": HTTP 429 Too Many "
                                   "Requests: Cannot evict pod as it would violate the pod's disruption budget. (The "
                                   "disruption budget web-pdb needs 2 healthy pods and has 2 currently)");
@@ -431,20 +421,20 @@ static void evict_gives_up_at_deadline(void **state)
 
 static void evict_404_is_already_gone(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     int gone = 0;
 
     fake_expect_file(&t->f, "POST", EVICT, 404, "k8s/pod-not-found.json");
-    assert_int_equal(tide_k8s_evict(t->k8s, "default", "web-1", 0, 60, &gone, &t->e), 0);
+    assert_int_equal(tide_k8s_evict(t->http, "default", "web-1", 0, 60, &gone, &t->e), 0);
     assert_int_equal(gone, 1);
 }
 
 static void evict_500_is_fatal_at_once(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
 
     fake_expect_file(&t->f, "POST", EVICT, 500, "k8s/eviction-500.json");
-    assert_int_equal(tide_k8s_evict(t->k8s, "default", "web-1", 0, -1, NULL, &t->e), -1);
+    assert_int_equal(tide_k8s_evict(t->http, "default", "web-1", 0, -1, NULL, &t->e), -1);
     assert_string_equal(t->e.msg, "pod default/web-1 not evicted: Kubernetes: POST " BASE EVICT ": HTTP 500 Internal "
                                   "Server Error: This pod has more than one PodDisruptionBudget, which the eviction "
                                   "subresource does not support.");
@@ -452,7 +442,7 @@ static void evict_500_is_fatal_at_once(void **state)
 
 static void evict_namespace_terminating_is_retried(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
 
     fake_expect(&t->f, "POST", EVICT, 403, JSON,
                 "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":"
@@ -461,19 +451,19 @@ static void evict_namespace_terminating_is_retried(void **state)
                 "\"causes\":[{\"reason\":\"NamespaceTerminating\",\"message\":\"namespace default is being terminated\","
                 "\"field\":\"metadata.namespace\"}]},\"code\":403}");
     fake_expect_file(&t->f, "POST", EVICT, 201, "k8s/eviction-201.json");
-    assert_int_equal(tide_k8s_evict(t->k8s, "default", "web-1", 0, 60, NULL, &t->e), 0);
+    assert_int_equal(tide_k8s_evict(t->http, "default", "web-1", 0, 60, NULL, &t->e), 0);
 }
 
 static void evict_forbidden_is_fatal(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
 
     fake_expect(&t->f, "POST", EVICT, 403, JSON,
                 "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":"
                 "\"pods \\\"web-1\\\" is forbidden: User \\\"system:serviceaccount:tide:tide\\\" cannot create "
                 "resource \\\"pods/eviction\\\" in API group \\\"\\\" in the namespace \\\"default\\\"\","
                 "\"reason\":\"Forbidden\",\"details\":{\"name\":\"web-1\",\"kind\":\"pods\"},\"code\":403}");
-    assert_int_equal(tide_k8s_evict(t->k8s, "default", "web-1", 0, 60, NULL, &t->e), -1);
+    assert_int_equal(tide_k8s_evict(t->http, "default", "web-1", 0, 60, NULL, &t->e), -1);
     assert_string_equal(t->e.msg, "pod default/web-1 not evicted: Kubernetes: POST " BASE EVICT ": HTTP 403 Forbidden: "
                                   "pods \"web-1\" is forbidden: User \"system:serviceaccount:tide:tide\" cannot create "
                                   "resource \"pods/eviction\" in API group \"\" in the namespace \"default\"");
@@ -481,62 +471,62 @@ static void evict_forbidden_is_fatal(void **state)
 
 static void wait_deleted_until_404(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
 
     fake_expect_file(&t->f, "GET", BASE POD, 200, "k8s/pod-web-1.json");
     fake_expect_file(&t->f, "GET", POD, 200, "k8s/pod-web-1.json");
     fake_expect_file(&t->f, "GET", POD, 404, "k8s/pod-not-found.json");
-    assert_int_equal(tide_k8s_pod_wait_deleted(t->k8s, "default", "web-1", WEB1_UID, 0, 60, &t->e), 0);
+    assert_int_equal(tide_k8s_pod_wait_deleted(t->http, "default", "web-1", WEB1_UID, 0, 60, &t->e), 0);
 }
 
 static void wait_deleted_new_uid_counts_as_gone(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
 
     fake_expect_file(&t->f, "GET", POD, 200, "k8s/pod-web-1.json");
-    assert_int_equal(tide_k8s_pod_wait_deleted(t->k8s, "default", "web-1", "00000000-old0-uid0-0000-000000000000", 0,
+    assert_int_equal(tide_k8s_pod_wait_deleted(t->http, "default", "web-1", "00000000-old0-uid0-0000-000000000000", 0,
                                                60, &t->e), 0);
 }
 
 static void wait_deleted_deadline(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
 
     fake_expect_file(&t->f, "GET", POD, 200, "k8s/pod-web-1.json");
-    assert_int_equal(tide_k8s_pod_wait_deleted(t->k8s, "default", "web-1", WEB1_UID, 0, 0, &t->e), -1);
+    assert_int_equal(tide_k8s_pod_wait_deleted(t->http, "default", "web-1", WEB1_UID, 0, 0, &t->e), -1);
     assert_string_equal(t->e.msg, "Kubernetes: pod default/web-1 (uid " WEB1_UID ") still exists after 0 s");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(node_get_parses_everything, setup, teardown),
-        cmocka_unit_test_setup_teardown(node_get_not_found, setup, teardown),
-        cmocka_unit_test_setup_teardown(cordon_patches_like_kubectl, setup, teardown),
-        cmocka_unit_test_setup_teardown(cordon_twice_sends_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(uncordon_sends_null, setup, teardown),
-        cmocka_unit_test_setup_teardown(patch_with_resource_version_returns_node, setup, teardown),
-        cmocka_unit_test_setup_teardown(taint_add_sends_whole_list_with_resource_version, setup, teardown),
-        cmocka_unit_test_setup_teardown(taint_add_present_sends_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(taint_add_replaces_value, setup, teardown),
-        cmocka_unit_test_setup_teardown(taint_conflict_is_retried_with_fresh_version, setup, teardown),
-        cmocka_unit_test_setup_teardown(taint_conflict_gives_up, setup, teardown),
-        cmocka_unit_test_setup_teardown(taint_remove_keeps_the_others, setup, teardown),
-        cmocka_unit_test_setup_teardown(taint_remove_last_sends_null, setup, teardown),
-        cmocka_unit_test_setup_teardown(taint_remove_absent_sends_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(label_set_and_remove, setup, teardown),
-        cmocka_unit_test_setup_teardown(pods_on_node_follows_continue, setup, teardown),
-        cmocka_unit_test_setup_teardown(pods_list_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(drain_filter_as_kubectl, setup, teardown),
-        cmocka_unit_test_setup_teardown(evict_retries_while_budget_refuses, setup, teardown),
-        cmocka_unit_test_setup_teardown(evict_gives_up_at_deadline, setup, teardown),
-        cmocka_unit_test_setup_teardown(evict_404_is_already_gone, setup, teardown),
-        cmocka_unit_test_setup_teardown(evict_500_is_fatal_at_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(evict_namespace_terminating_is_retried, setup, teardown),
-        cmocka_unit_test_setup_teardown(evict_forbidden_is_fatal, setup, teardown),
-        cmocka_unit_test_setup_teardown(wait_deleted_until_404, setup, teardown),
-        cmocka_unit_test_setup_teardown(wait_deleted_new_uid_counts_as_gone, setup, teardown),
-        cmocka_unit_test_setup_teardown(wait_deleted_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(node_get_parses_everything, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(node_get_not_found, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(cordon_patches_like_kubectl, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(cordon_twice_sends_nothing, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(uncordon_sends_null, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(patch_with_resource_version_returns_node, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(taint_add_sends_whole_list_with_resource_version, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(taint_add_present_sends_nothing, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(taint_add_replaces_value, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(taint_conflict_is_retried_with_fresh_version, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(taint_conflict_gives_up, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(taint_remove_keeps_the_others, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(taint_remove_last_sends_null, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(taint_remove_absent_sends_nothing, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(label_set_and_remove, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(pods_on_node_follows_continue, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(pods_list_error, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(drain_filter_as_kubectl, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(evict_retries_while_budget_refuses, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(evict_gives_up_at_deadline, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(evict_404_is_already_gone, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(evict_500_is_fatal_at_once, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(evict_namespace_terminating_is_retried, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(evict_forbidden_is_fatal, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(wait_deleted_until_404, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(wait_deleted_new_uid_counts_as_gone, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(wait_deleted_deadline, setup, fake_client_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

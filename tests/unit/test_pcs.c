@@ -18,26 +18,9 @@
 #define TID "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 #define PROBLEM "application/problem+json"
 
-typedef struct fixture {
-    fake_http  f;
-    tide_http *pcs;
-    tide_err   e;
-} fixture;
-
 static int setup(void **state)
 {
-    fixture *t = xcalloc(1, sizeof(*t));
-    t->pcs = fake_http_client("PCS", BASE, &t->f);
-    *state = t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *t = *state;
-    fake_http_done(&t->f);
-    tide_http_free(t->pcs);
-    free(t);
+    *state = fake_client_new("PCS", BASE);
     return 0;
 }
 
@@ -45,14 +28,14 @@ static int teardown(void **state)
 
 static void start_sends_locations_and_deputy_keys(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     const char *xnames[] = { "x1000c0s0b0n0", "x1000c0s0b0n1" };
     const char *keys[] = { "x1000c0s0b0n0:dk:0b3e9a9c-5a57-4c0e-9b43-6f3e1d2f0a11", NULL };
     char *id = NULL;
 
     fake_exchange *x = fake_expect_file(&t->f, "POST", "/power-control/v1/transitions", 200,
                                         "pcs/transition_start.json");
-    assert_int_equal(tide_pcs_transition_start(t->pcs, "soft-restart", xnames, keys, 2, 5, &id, &t->e), 0);
+    assert_int_equal(tide_pcs_transition_start(t->http, "soft-restart", xnames, keys, 2, 5, &id, &t->e), 0);
     assert_string_equal(id, TID);
     free(id);
 
@@ -71,13 +54,13 @@ static void start_sends_locations_and_deputy_keys(void **state)
 
 static void start_without_deputy_keys(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     const char *xnames[] = { "x1000c0s0b0n0" };
     char *id = NULL;
 
     fake_exchange *x = fake_expect_file(&t->f, "POST", "/power-control/v1/transitions", 200,
                                         "pcs/transition_start.json");
-    assert_int_equal(tide_pcs_transition_start(t->pcs, "init", xnames, NULL, 1, -1, &id, &t->e), 0);
+    assert_int_equal(tide_pcs_transition_start(t->http, "init", xnames, NULL, 1, -1, &id, &t->e), 0);
     free(id);
     assert_string_equal(x->sent_body,
                         "{\"operation\":\"init\",\"taskDeadlineMinutes\":-1,\"location\":[{\"xname\":\"x1000c0s0b0n0\"}]}");
@@ -85,14 +68,14 @@ static void start_without_deputy_keys(void **state)
 
 static void start_unknown_operation_is_400(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     const char *xnames[] = { "x1000c0s0b0n0" };
     char *id = (char *)"unchanged";
 
     fake_expect(&t->f, "POST", "/power-control/v1/transitions", 400, PROBLEM,
                 "{\"type\":\"about:blank\",\"title\":\"Bad Request\",\"detail\":\"invalid Operation type reboot\","
                 "\"status\":400}");
-    assert_int_equal(tide_pcs_transition_start(t->pcs, "reboot", xnames, NULL, 1, 5, &id, &t->e), -1);
+    assert_int_equal(tide_pcs_transition_start(t->http, "reboot", xnames, NULL, 1, 5, &id, &t->e), -1);
     assert_null(id);
     assert_string_equal(t->e.msg, "PCS: POST " BASE "/transitions: HTTP 400 Bad Request: invalid Operation type reboot");
     assert_int_equal(t->e.http_status, 400);
@@ -100,19 +83,19 @@ static void start_unknown_operation_is_400(void **state)
 
 static void start_needs_nodes(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     char *id;
-    assert_int_equal(tide_pcs_transition_start(t->pcs, "on", NULL, NULL, 0, 5, &id, &t->e), -1);
+    assert_int_equal(tide_pcs_transition_start(t->http, "on", NULL, NULL, 0, 5, &id, &t->e), -1);
     assert_string_equal(t->e.msg, "PCS: no nodes given for the on transition");
 }
 
 static void get_in_progress(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     tide_pcs_transition tr;
 
     fake_expect_file(&t->f, "GET", "/power-control/v1/transitions/" TID, 200, "pcs/transition_in_progress.json");
-    assert_int_equal(tide_pcs_transition_get(t->pcs, TID, &tr, &t->e), 0);
+    assert_int_equal(tide_pcs_transition_get(t->http, TID, &tr, &t->e), 0);
     assert_string_equal(tr.id, TID);
     assert_string_equal(tr.operation, "Soft-Restart");
     assert_string_equal(tr.status, "in-progress");
@@ -134,13 +117,13 @@ static void get_in_progress(void **state)
 
 static void get_unknown_id_is_404(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     tide_pcs_transition tr;
 
     fake_expect(&t->f, "GET", "/transitions/00000000-0000-0000-0000-000000000000", 404, PROBLEM,
                 "{\"type\":\"about:blank\",\"title\":\"Not Found\",\"detail\":\"transitionID does not exist\","
                 "\"status\":404}");
-    assert_int_equal(tide_pcs_transition_get(t->pcs, "00000000-0000-0000-0000-000000000000", &tr, &t->e), -1);
+    assert_int_equal(tide_pcs_transition_get(t->http, "00000000-0000-0000-0000-000000000000", &tr, &t->e), -1);
     assert_string_equal(t->e.msg, "PCS: GET " BASE "/transitions/00000000-0000-0000-0000-000000000000: "
                                   "HTTP 404 Not Found: transitionID does not exist");
     assert_int_equal(tr.ntasks, 0);
@@ -149,13 +132,13 @@ static void get_unknown_id_is_404(void **state)
 
 static void wait_until_completed_with_a_failed_task(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     tide_pcs_transition tr;
 
     fake_expect_file(&t->f, "GET", "/transitions/" TID, 200, "pcs/transition_in_progress.json");
     fake_expect_file(&t->f, "GET", "/transitions/" TID, 200, "pcs/transition_in_progress.json");
     fake_expect_file(&t->f, "GET", "/transitions/" TID, 200, "pcs/transition_completed.json");
-    assert_int_equal(tide_pcs_transition_wait(t->pcs, TID, 0, 60, &tr, &t->e), 0);
+    assert_int_equal(tide_pcs_transition_wait(t->http, TID, 0, 60, &tr, &t->e), 0);
     assert_string_equal(tr.status, "completed");
     assert_true(tide_pcs_transition_done(&tr));
     assert_int_equal(tr.counts.failed, 1);
@@ -173,11 +156,11 @@ static void wait_until_completed_with_a_failed_task(void **state)
 
 static void wait_deadline_names_transition_and_pending(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     tide_pcs_transition tr;
 
     fake_expect_file(&t->f, "GET", "/transitions/" TID, 200, "pcs/transition_in_progress.json");
-    assert_int_equal(tide_pcs_transition_wait(t->pcs, TID, 0, 0, &tr, &t->e), -1);
+    assert_int_equal(tide_pcs_transition_wait(t->http, TID, 0, 0, &tr, &t->e), -1);
     assert_string_equal(t->e.msg, "PCS: transition " TID " (Soft-Restart) still in-progress after 0 s: "
                                   "2 of 3 task(s) pending: x1000c0s0b0n1, x1000c0s1b0n0");
     /* The last state is kept for the caller. */
@@ -188,34 +171,34 @@ static void wait_deadline_names_transition_and_pending(void **state)
 
 static void wait_reports_http_errors(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     tide_pcs_transition tr;
 
     fake_expect(&t->f, "GET", "/transitions/" TID, 0, NULL, NULL);
-    assert_int_equal(tide_pcs_transition_wait(t->pcs, TID, 0, 60, &tr, &t->e), -1);
+    assert_int_equal(tide_pcs_transition_wait(t->http, TID, 0, 60, &tr, &t->e), -1);
     assert_string_equal(t->e.msg, "fake: GET " BASE "/transitions/" TID ": Failed to connect: Connection refused");
     tide_pcs_transition_free(&tr);
 }
 
 static void abort_is_delete(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     fake_expect(&t->f, "DELETE", "/power-control/v1/transitions/" TID, 202, "application/json",
                 "{\"abortStatus\":\"Accepted - abort initiated\"}");
-    assert_int_equal(tide_pcs_transition_abort(t->pcs, TID, &t->e), 0);
+    assert_int_equal(tide_pcs_transition_abort(t->http, TID, &t->e), 0);
 }
 
 /* ---- power status ----------------------------------------------------------- */
 
 static void power_status_two_nodes(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     const char *xnames[] = { "x1000c0s0b0n0", "x1000c0s0b0n1" };
     tide_pcs_power_list l;
 
     fake_expect_file(&t->f, "GET", "/power-control/v1/power-status?xname=x1000c0s0b0n0&xname=x1000c0s0b0n1", 200,
                      "pcs/power_status.json");
-    assert_int_equal(tide_pcs_power_status(t->pcs, xnames, 2, &l, &t->e), 0);
+    assert_int_equal(tide_pcs_power_status(t->http, xnames, 2, &l, &t->e), 0);
     assert_int_equal(l.n, 2);
     const tide_pcs_power *p = tide_pcs_power_find(&l, "x1000c0s0b0n0");
     assert_non_null(p);
@@ -232,17 +215,17 @@ static void power_status_two_nodes(void **state)
 
 static void power_status_all(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     tide_pcs_power_list l;
     fake_expect(&t->f, "GET", "/power-control/v1/power-status", 200, "application/json", "{\"status\":[]}");
-    assert_int_equal(tide_pcs_power_status(t->pcs, NULL, 0, &l, &t->e), 0);
+    assert_int_equal(tide_pcs_power_status(t->http, NULL, 0, &l, &t->e), 0);
     assert_int_equal(l.n, 0);
     tide_pcs_power_list_free(&l);
 }
 
 static void power_status_is_chunked(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     enum { N = TIDE_PCS_STATUS_CHUNK + 50 };
     char *names[N];
     strbuf q1 = STRBUF_INIT, q2 = STRBUF_INIT, reply2 = STRBUF_INIT;
@@ -257,7 +240,7 @@ static void power_status_is_chunked(void **state)
                   names[N - 1]);
     fake_expect(&t->f, "GET", strbuf_str(&q1), 200, "application/json", "{\"status\":[]}");
     fake_expect(&t->f, "GET", strbuf_str(&q2), 200, "application/json", strbuf_str(&reply2));
-    assert_int_equal(tide_pcs_power_status(t->pcs, (const char *const *)names, N, &l, &t->e), 0);
+    assert_int_equal(tide_pcs_power_status(t->http, (const char *const *)names, N, &l, &t->e), 0);
     assert_int_equal(l.n, 1);
     assert_string_equal(l.items[0].power_state, "off");
     tide_pcs_power_list_free(&l);
@@ -271,7 +254,7 @@ static void power_status_is_chunked(void **state)
 
 static void power_status_error_frees_partial(void **state)
 {
-    fixture *t = *state;
+    fake_client *t = *state;
     enum { N = TIDE_PCS_STATUS_CHUNK + 1 };
     const char *names[N];
     tide_pcs_power_list l;
@@ -282,7 +265,7 @@ static void power_status_error_frees_partial(void **state)
     fake_expect(&t->f, "GET", "power-status?xname=x1000c0s0b0n0", 500, PROBLEM,
                 "{\"type\":\"about:blank\",\"title\":\"Internal Server Error\",\"detail\":\"error getting power status\","
                 "\"status\":500}");
-    assert_int_equal(tide_pcs_power_status(t->pcs, names, N, &l, &t->e), -1);
+    assert_int_equal(tide_pcs_power_status(t->http, names, N, &l, &t->e), -1);
     assert_int_equal(l.n, 0);
     assert_null(l.items);
     assert_string_equal(t->e.msg, "PCS: GET " BASE "/power-status?xname=x1000c0s0b0n0: "
@@ -309,20 +292,20 @@ static void deadline_semantics(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(start_sends_locations_and_deputy_keys, setup, teardown),
-        cmocka_unit_test_setup_teardown(start_without_deputy_keys, setup, teardown),
-        cmocka_unit_test_setup_teardown(start_unknown_operation_is_400, setup, teardown),
-        cmocka_unit_test_setup_teardown(start_needs_nodes, setup, teardown),
-        cmocka_unit_test_setup_teardown(get_in_progress, setup, teardown),
-        cmocka_unit_test_setup_teardown(get_unknown_id_is_404, setup, teardown),
-        cmocka_unit_test_setup_teardown(wait_until_completed_with_a_failed_task, setup, teardown),
-        cmocka_unit_test_setup_teardown(wait_deadline_names_transition_and_pending, setup, teardown),
-        cmocka_unit_test_setup_teardown(wait_reports_http_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(abort_is_delete, setup, teardown),
-        cmocka_unit_test_setup_teardown(power_status_two_nodes, setup, teardown),
-        cmocka_unit_test_setup_teardown(power_status_all, setup, teardown),
-        cmocka_unit_test_setup_teardown(power_status_is_chunked, setup, teardown),
-        cmocka_unit_test_setup_teardown(power_status_error_frees_partial, setup, teardown),
+        cmocka_unit_test_setup_teardown(start_sends_locations_and_deputy_keys, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(start_without_deputy_keys, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(start_unknown_operation_is_400, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(start_needs_nodes, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(get_in_progress, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(get_unknown_id_is_404, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(wait_until_completed_with_a_failed_task, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(wait_deadline_names_transition_and_pending, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(wait_reports_http_errors, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(abort_is_delete, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(power_status_two_nodes, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(power_status_all, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(power_status_is_chunked, setup, fake_client_teardown),
+        cmocka_unit_test_setup_teardown(power_status_error_frees_partial, setup, fake_client_teardown),
         cmocka_unit_test(deadline_semantics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

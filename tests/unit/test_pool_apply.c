@@ -34,11 +34,19 @@
 #define GPU3 "x1000c0s1b0n1"   /* 4 A100, in nodes_free */
 
 #define GROUPS_Q "/hsm/v2/groups?group=pool&group=nodes_free"
+#define RESERVE "/hsm/v2/locks/service/reservations"
+#define RELEASE RESERVE "/release"
+#define POOL_MEMBERS "/hsm/v2/groups/pool/members"
+#define FREE_MEMBERS "/hsm/v2/groups/nodes_free/members"
+#define WHERE_IS(x) "/hsm/v2/memberships/" x
 #define GROUP(label, excl, ids) \
     "{\"label\":\"" label "\",\"description\":\"\",\"exclusiveGroup\":\"" excl "\",\"members\":{\"ids\":[" ids "]}}"
 #define Q(x) "\"" x "\""
-#define BEFORE "[" GROUP("pool", "tide", Q(CPU0)) "," GROUP("nodes_free", "tide", Q(GPU1) "," Q(CPU2) "," Q(GPU3)) "]"
-#define AFTER "[" GROUP("pool", "tide", Q(GPU1)) "," GROUP("nodes_free", "tide", Q(CPU0) "," Q(CPU2) "," Q(GPU3)) "]"
+/* SMD's answer to GROUPS_Q: the members of pool and of nodes_free, both in exclusiveGroup tide. */
+#define GROUPS(pool, free) "[" GROUP("pool", "tide", pool) "," GROUP("nodes_free", "tide", free) "]"
+#define BEFORE GROUPS(Q(CPU0), Q(GPU1) "," Q(CPU2) "," Q(GPU3))
+#define AFTER GROUPS(Q(GPU1), Q(CPU0) "," Q(CPU2) "," Q(GPU3))
+#define GPU1_TAKEN GROUPS(Q(CPU0), Q(CPU2) "," Q(GPU3))   /* another party took GPU1 */
 
 #define RESERVED(a, b) "{\"Success\":[" \
     "{\"ID\":\"" a "\",\"DeputyKey\":\"" a ":dk:1\",\"ReservationKey\":\"" a ":rk:1\",\"ExpirationTime\":\"2026-01-01T10:15:00Z\"}," \
@@ -196,26 +204,66 @@ static void plan_candidates_and_sources(void **state)
 
 /* ---- a clean apply ----------------------------------------------------------------------- */
 
-/* The calls of a clean apply of pool:nvidia:4 from BEFORE: returns the reservation exchange. */
+/* SMD's replies to a plan of pool:nvidia:4 from BEFORE, in the order tide asks. */
+
+static void expect_groups(fixture *t, const char *body)
+{
+    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, body);
+}
+
+static fake_exchange *expect_release(fixture *t)
+{
+    return fake_expect(&t->f, "POST", RELEASE, 200, JSON, RELEASED);
+}
+
+/* Read BEFORE, reserve GPU1 and CPU0, take GPU1 out of nodes_free: returns the reservation. */
+static fake_exchange *expect_plan_start(fixture *t)
+{
+    expect_groups(t, BEFORE);
+    fake_exchange *res = fake_expect(&t->f, "POST", RESERVE, 200, JSON, RESERVED(GPU1, CPU0));
+    fake_expect(&t->f, "DELETE", FREE_MEMBERS "/" GPU1, 200, JSON, DELETED);
+    return res;
+}
+
+/* After expect_plan_start, the rest of both moves: posts[0] puts GPU1 in pool, posts[1] CPU0 in nodes_free. */
+static void expect_plan_moves(fixture *t, fake_exchange **posts)
+{
+    posts[0] = fake_expect(&t->f, "POST", POOL_MEMBERS, 201, JSON, CREATED("pool", GPU1));
+    fake_expect(&t->f, "DELETE", POOL_MEMBERS "/" CPU0, 200, JSON, DELETED);
+    posts[1] = fake_expect(&t->f, "POST", FREE_MEMBERS, 201, JSON, CREATED("nodes_free", CPU0));
+}
+
+/* A clean plan up to the read-back: returns the reservation; posts[2] is the release. */
 static fake_exchange *expect_clean_round(fixture *t, fake_exchange **posts)
 {
-    fake_exchange *res = fake_expect(&t->f, "POST", "/hsm/v2/locks/service/reservations", 200, JSON,
-                                     RESERVED(GPU1, CPU0));
-    fake_expect(&t->f, "DELETE", "/hsm/v2/groups/nodes_free/members/" GPU1, 200, JSON, DELETED);
-    posts[0] = fake_expect(&t->f, "POST", "/hsm/v2/groups/pool/members", 201, JSON, CREATED("pool", GPU1));
-    fake_expect(&t->f, "DELETE", "/hsm/v2/groups/pool/members/" CPU0, 200, JSON, DELETED);
-    posts[1] = fake_expect(&t->f, "POST", "/hsm/v2/groups/nodes_free/members", 201, JSON, CREATED("nodes_free", CPU0));
-    posts[2] = fake_expect(&t->f, "POST", "/hsm/v2/locks/service/reservations/release", 200, JSON, RELEASED);
+    fake_exchange *res = expect_plan_start(t);
+    expect_plan_moves(t, posts);
+    posts[2] = expect_release(t);
     return res;
+}
+
+/* SMD says GPU1 is in the group batch. */
+static void expect_gpu1_in_batch(fixture *t)
+{
+    fake_expect(&t->f, "GET", WHERE_IS(GPU1), 200, JSON, MEMBERSHIPS(GPU1, "\"batch\""));
+}
+
+/* GPU1 was lost on its way to pool: it is in batch, SMD refuses to put it back, it is still in batch.
+ * Returns the put-back. */
+static fake_exchange *expect_gpu1_taken(fixture *t)
+{
+    expect_gpu1_in_batch(t);
+    fake_exchange *back = fake_expect(&t->f, "POST", FREE_MEMBERS, 409, PROBLEM, CONFLICT);
+    expect_gpu1_in_batch(t);
+    return back;
 }
 
 static void apply_clean(void **state)
 {
     fixture *t = *state;
     fake_exchange *posts[3];
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, BEFORE);
     fake_exchange *res = expect_clean_round(t, posts);
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, AFTER);
+    expect_groups(t, AFTER);
 
     assert_int_equal(apply(t), 0);
     fake_assert_json_equal(res->sent_body, "{\"ComponentIDs\":[\"" GPU1 "\",\"" CPU0 "\"],\"ProcessingModel\":\"rigid\","
@@ -245,8 +293,8 @@ static void apply_clean(void **state)
 static void apply_nothing_to_do(void **state)
 {
     fixture *t = *state;
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, AFTER);
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, AFTER);   /* read back: no reservation, no move */
+    expect_groups(t, AFTER);
+    expect_groups(t, AFTER);   /* read back: no reservation, no move */
     assert_int_equal(apply(t), 0);
     assert_int_equal(t->r.nmoves, 0);
     assert_int_equal(t->r.verified, 1);
@@ -256,7 +304,7 @@ static void apply_dry_run(void **state)
 {
     fixture *t = *state;
     t->o.dry_run = 1;
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, BEFORE);
+    expect_groups(t, BEFORE);
     assert_int_equal(apply(t), 0);
     tide_pool_apply_report *r = &t->r;
     assert_int_equal(r->ncalls, 7);
@@ -289,28 +337,22 @@ static void apply_dry_run(void **state)
 static void race_on_post_replans(void **state)
 {
     fixture *t = *state;
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, BEFORE);
-    fake_expect(&t->f, "POST", "/hsm/v2/locks/service/reservations", 200, JSON, RESERVED(GPU1, CPU0));
-    fake_expect(&t->f, "DELETE", "/hsm/v2/groups/nodes_free/members/" GPU1, 200, JSON, DELETED);
-    fake_expect(&t->f, "POST", "/hsm/v2/groups/pool/members", 409, PROBLEM, CONFLICT);
+    expect_plan_start(t);
+    fake_expect(&t->f, "POST", POOL_MEMBERS, 409, PROBLEM, CONFLICT);
     /* Where is it?  In another party's group: a put-back is refused (409), so it is theirs. */
-    fake_expect(&t->f, "GET", "/hsm/v2/memberships/" GPU1, 200, JSON, MEMBERSHIPS(GPU1, "\"batch\""));
-    fake_exchange *back = fake_expect(&t->f, "POST", "/hsm/v2/groups/nodes_free/members", 409, PROBLEM, CONFLICT);
-    fake_expect(&t->f, "GET", "/hsm/v2/memberships/" GPU1, 200, JSON, MEMBERSHIPS(GPU1, "\"batch\""));
-    fake_expect(&t->f, "POST", "/hsm/v2/locks/service/reservations/release", 200, JSON, RELEASED);
+    fake_exchange *back = expect_gpu1_taken(t);
+    expect_release(t);
     /* Plan 2, from SMD's new state: the other A100 node. */
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON,
-                "[" GROUP("pool", "tide", Q(CPU0)) "," GROUP("nodes_free", "tide", Q(CPU2) "," Q(GPU3)) "]");
-    fake_expect(&t->f, "POST", "/hsm/v2/locks/service/reservations", 200, JSON, RESERVED(GPU3, CPU0));
-    fake_expect(&t->f, "DELETE", "/hsm/v2/groups/nodes_free/members/" GPU3, 200, JSON, DELETED);
-    fake_expect(&t->f, "POST", "/hsm/v2/groups/pool/members", 201, JSON, CREATED("pool", GPU3));
-    fake_expect(&t->f, "DELETE", "/hsm/v2/groups/pool/members/" CPU0, 200, JSON, DELETED);
-    fake_expect(&t->f, "POST", "/hsm/v2/groups/nodes_free/members", 201, JSON, CREATED("nodes_free", CPU0));
-    fake_expect(&t->f, "POST", "/hsm/v2/locks/service/reservations/release", 200, JSON, RELEASED);
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON,
-                "[" GROUP("pool", "tide", Q(GPU3)) "," GROUP("nodes_free", "tide", Q(CPU0) "," Q(CPU2)) "]");
+    expect_groups(t, GPU1_TAKEN);
+    fake_expect(&t->f, "POST", RESERVE, 200, JSON, RESERVED(GPU3, CPU0));
+    fake_expect(&t->f, "DELETE", FREE_MEMBERS "/" GPU3, 200, JSON, DELETED);
+    fake_expect(&t->f, "POST", POOL_MEMBERS, 201, JSON, CREATED("pool", GPU3));
+    fake_expect(&t->f, "DELETE", POOL_MEMBERS "/" CPU0, 200, JSON, DELETED);
+    fake_expect(&t->f, "POST", FREE_MEMBERS, 201, JSON, CREATED("nodes_free", CPU0));
+    expect_release(t);
+    expect_groups(t, GROUPS(Q(GPU3), Q(CPU0) "," Q(CPU2)));
     /* GPU1 is in no managed group: ask SMD where it is for the report. */
-    fake_expect(&t->f, "GET", "/hsm/v2/memberships/" GPU1, 200, JSON, MEMBERSHIPS(GPU1, "\"batch\""));
+    expect_gpu1_in_batch(t);
 
     assert_int_equal(apply(t), 0);
     fake_assert_json_equal(back->sent_body, "{\"id\":\"" GPU1 "\"}");
@@ -336,19 +378,16 @@ static void gone_before_delete(void **state)
 {
     fixture *t = *state;
     t->o.max_plans = 1;
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, BEFORE);
-    fake_expect(&t->f, "POST", "/hsm/v2/locks/service/reservations", 200, JSON, RESERVED(GPU1, CPU0));
-    fake_expect(&t->f, "DELETE", "/hsm/v2/groups/nodes_free/members/" GPU1, 404, PROBLEM,
+    expect_groups(t, BEFORE);
+    fake_expect(&t->f, "POST", RESERVE, 200, JSON, RESERVED(GPU1, CPU0));
+    fake_expect(&t->f, "DELETE", FREE_MEMBERS "/" GPU1, 404, PROBLEM,
                 PROBLEM_BODY(404, "Not Found", "group has no such member."));
     /* Another party has it in its own group of the exclusiveGroup: the put-back is refused. */
-    fake_expect(&t->f, "GET", "/hsm/v2/memberships/" GPU1, 200, JSON, MEMBERSHIPS(GPU1, "\"batch\""));
-    fake_expect(&t->f, "POST", "/hsm/v2/groups/nodes_free/members", 409, PROBLEM, CONFLICT);
-    fake_expect(&t->f, "GET", "/hsm/v2/memberships/" GPU1, 200, JSON, MEMBERSHIPS(GPU1, "\"batch\""));
-    fake_expect(&t->f, "POST", "/hsm/v2/locks/service/reservations/release", 200, JSON, RELEASED);
+    expect_gpu1_taken(t);
+    expect_release(t);
     /* Giving up: read where everything is. */
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON,
-                "[" GROUP("pool", "tide", Q(CPU0)) "," GROUP("nodes_free", "tide", Q(CPU2) "," Q(GPU3)) "]");
-    fake_expect(&t->f, "GET", "/hsm/v2/memberships/" GPU1, 200, JSON, MEMBERSHIPS(GPU1, "\"batch\""));
+    expect_groups(t, GPU1_TAKEN);
+    expect_gpu1_in_batch(t);
 
     assert_int_equal(apply(t), -1);
     assert_string_equal(t->e.msg, "gave up after 1 plans, as other parties kept changing the groups; the last change: "
@@ -363,18 +402,14 @@ static void gone_before_delete(void **state)
 static void replan_without_enough_hardware(void **state)
 {
     fixture *t = *state;
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, BEFORE);
-    fake_expect(&t->f, "POST", "/hsm/v2/locks/service/reservations", 200, JSON, RESERVED(GPU1, CPU0));
-    fake_expect(&t->f, "DELETE", "/hsm/v2/groups/nodes_free/members/" GPU1, 200, JSON, DELETED);
-    fake_expect(&t->f, "POST", "/hsm/v2/groups/pool/members", 409, PROBLEM, CONFLICT);
-    fake_expect(&t->f, "GET", "/hsm/v2/memberships/" GPU1, 200, JSON, MEMBERSHIPS(GPU1, "\"batch\""));
-    fake_expect(&t->f, "POST", "/hsm/v2/groups/nodes_free/members", 409, PROBLEM, CONFLICT);
-    fake_expect(&t->f, "GET", "/hsm/v2/memberships/" GPU1, 200, JSON, MEMBERSHIPS(GPU1, "\"batch\""));
-    fake_expect(&t->f, "POST", "/hsm/v2/locks/service/reservations/release", 200, JSON, RELEASED);
+    expect_plan_start(t);
+    fake_expect(&t->f, "POST", POOL_MEMBERS, 409, PROBLEM, CONFLICT);
+    expect_gpu1_taken(t);
+    expect_release(t);
     /* Meanwhile the other A100 node went too: nothing left to plan with. */
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, "[" GROUP("pool", "tide", Q(CPU0)) "," GROUP("nodes_free", "tide", Q(CPU2)) "]");
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, "[" GROUP("pool", "tide", Q(CPU0)) "," GROUP("nodes_free", "tide", Q(CPU2)) "]");
-    fake_expect(&t->f, "GET", "/hsm/v2/memberships/" GPU1, 200, JSON, MEMBERSHIPS(GPU1, "\"batch\""));
+    expect_groups(t, GROUPS(Q(CPU0), Q(CPU2)));
+    expect_groups(t, GROUPS(Q(CPU0), Q(CPU2)));
+    expect_gpu1_in_batch(t);
     assert_int_equal(apply(t), -1);
     assert_string_equal(t->e.msg, "not enough hardware for pool pool among the 2 candidate nodes: nvidia wanted 4, "
                                   "available 0");
@@ -393,16 +428,12 @@ static void replan_without_enough_hardware(void **state)
 static void post_500_puts_back(void **state)
 {
     fixture *t = *state;
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, BEFORE);
-    fake_expect(&t->f, "POST", "/hsm/v2/locks/service/reservations", 200, JSON, RESERVED(GPU1, CPU0));
-    fake_expect(&t->f, "DELETE", "/hsm/v2/groups/nodes_free/members/" GPU1, 200, JSON, DELETED);
-    fake_expect(&t->f, "POST", "/hsm/v2/groups/pool/members", 500, PROBLEM,
-                PROBLEM_BODY(500, "Internal Server Error", "disk full"));
-    fake_expect(&t->f, "GET", "/hsm/v2/memberships/" GPU1, 200, JSON, MEMBERSHIPS(GPU1, ""));
-    fake_exchange *back = fake_expect(&t->f, "POST", "/hsm/v2/groups/nodes_free/members", 201, JSON,
-                                      CREATED("nodes_free", GPU1));
-    fake_expect(&t->f, "POST", "/hsm/v2/locks/service/reservations/release", 200, JSON, RELEASED);
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, BEFORE);
+    expect_plan_start(t);
+    fake_expect(&t->f, "POST", POOL_MEMBERS, 500, PROBLEM, PROBLEM_BODY(500, "Internal Server Error", "disk full"));
+    fake_expect(&t->f, "GET", WHERE_IS(GPU1), 200, JSON, MEMBERSHIPS(GPU1, ""));
+    fake_exchange *back = fake_expect(&t->f, "POST", FREE_MEMBERS, 201, JSON, CREATED("nodes_free", GPU1));
+    expect_release(t);
+    expect_groups(t, BEFORE);
 
     assert_int_equal(apply(t), -1);
     assert_string_equal(t->e.msg, "moving " GPU1 " from nodes_free to pool: SMD: POST " BASE "/groups/pool/members: "
@@ -420,15 +451,12 @@ static void post_500_puts_back(void **state)
 static void post_500_but_applied(void **state)
 {
     fixture *t = *state;
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, BEFORE);
-    fake_expect(&t->f, "POST", "/hsm/v2/locks/service/reservations", 200, JSON, RESERVED(GPU1, CPU0));
-    fake_expect(&t->f, "DELETE", "/hsm/v2/groups/nodes_free/members/" GPU1, 200, JSON, DELETED);
-    fake_expect(&t->f, "POST", "/hsm/v2/groups/pool/members", 502, "text/html", "<html>Bad Gateway</html>");
+    expect_plan_start(t);
+    fake_expect(&t->f, "POST", POOL_MEMBERS, 502, "text/html", "<html>Bad Gateway</html>");
     /* The gateway lost SMD's answer, but the POST went through. */
-    fake_expect(&t->f, "GET", "/hsm/v2/memberships/" GPU1, 200, JSON, MEMBERSHIPS(GPU1, "\"pool\""));
-    fake_expect(&t->f, "POST", "/hsm/v2/locks/service/reservations/release", 200, JSON, RELEASED);
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON,
-                "[" GROUP("pool", "tide", Q(CPU0) "," Q(GPU1)) "," GROUP("nodes_free", "tide", Q(CPU2) "," Q(GPU3)) "]");
+    fake_expect(&t->f, "GET", WHERE_IS(GPU1), 200, JSON, MEMBERSHIPS(GPU1, "\"pool\""));
+    expect_release(t);
+    expect_groups(t, GROUPS(Q(CPU0) "," Q(GPU1), Q(CPU2) "," Q(GPU3)));
     assert_int_equal(apply(t), -1);
     assert_non_null(strstr(t->e.msg, "HTTP 502"));
     assert_move(&t->r.moves[0], GPU1, "nodes_free", "pool", TIDE_MOVE_DONE, "pool");
@@ -438,20 +466,17 @@ static void post_500_but_applied(void **state)
 static void stranded_when_smd_refuses_the_put_back(void **state)
 {
     fixture *t = *state;
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, BEFORE);
-    fake_expect(&t->f, "POST", "/hsm/v2/locks/service/reservations", 200, JSON, RESERVED(GPU1, CPU0));
-    fake_expect(&t->f, "DELETE", "/hsm/v2/groups/nodes_free/members/" GPU1, 200, JSON, DELETED);
-    fake_expect(&t->f, "POST", "/hsm/v2/groups/pool/members", 503, PROBLEM,
+    expect_plan_start(t);
+    fake_expect(&t->f, "POST", POOL_MEMBERS, 503, PROBLEM,
                 PROBLEM_BODY(503, "Service Unavailable", "read-only"));
-    fake_expect(&t->f, "GET", "/hsm/v2/memberships/" GPU1, 503, PROBLEM,
+    fake_expect(&t->f, "GET", WHERE_IS(GPU1), 503, PROBLEM,
                 PROBLEM_BODY(503, "Service Unavailable", "read-only"));
     for (int i = 0; i < 3; i++)
-        fake_expect(&t->f, "POST", "/hsm/v2/groups/nodes_free/members", 503, PROBLEM,
+        fake_expect(&t->f, "POST", FREE_MEMBERS, 503, PROBLEM,
                     PROBLEM_BODY(503, "Service Unavailable", "read-only"));
-    fake_expect(&t->f, "POST", "/hsm/v2/locks/service/reservations/release", 200, JSON, RELEASED);
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON,
-                "[" GROUP("pool", "tide", Q(CPU0)) "," GROUP("nodes_free", "tide", Q(CPU2) "," Q(GPU3)) "]");
-    fake_expect(&t->f, "GET", "/hsm/v2/memberships/" GPU1, 200, JSON, MEMBERSHIPS(GPU1, ""));
+    expect_release(t);
+    expect_groups(t, GPU1_TAKEN);
+    fake_expect(&t->f, "GET", WHERE_IS(GPU1), 200, JSON, MEMBERSHIPS(GPU1, ""));
 
     assert_int_equal(apply(t), -1);
     tide_pool_move *mv = &t->r.moves[0];
@@ -471,17 +496,14 @@ static void stranded_when_smd_refuses_the_put_back(void **state)
 static void delete_500_stops(void **state)
 {
     fixture *t = *state;
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, BEFORE);
-    fake_expect(&t->f, "POST", "/hsm/v2/locks/service/reservations", 200, JSON, RESERVED(GPU1, CPU0));
-    fake_expect(&t->f, "DELETE", "/hsm/v2/groups/nodes_free/members/" GPU1, 200, JSON, DELETED);
-    fake_expect(&t->f, "POST", "/hsm/v2/groups/pool/members", 201, JSON, CREATED("pool", GPU1));
-    fake_expect(&t->f, "DELETE", "/hsm/v2/groups/pool/members/" CPU0, 500, PROBLEM,
+    expect_plan_start(t);
+    fake_expect(&t->f, "POST", POOL_MEMBERS, 201, JSON, CREATED("pool", GPU1));
+    fake_expect(&t->f, "DELETE", POOL_MEMBERS "/" CPU0, 500, PROBLEM,
                 PROBLEM_BODY(500, "Internal Server Error", "database is sad"));
-    fake_expect(&t->f, "GET", "/hsm/v2/memberships/" CPU0, 200, JSON, MEMBERSHIPS(CPU0, "\"pool\""));
-    fake_expect(&t->f, "POST", "/hsm/v2/locks/service/reservations/release", 500, PROBLEM,
+    fake_expect(&t->f, "GET", WHERE_IS(CPU0), 200, JSON, MEMBERSHIPS(CPU0, "\"pool\""));
+    fake_expect(&t->f, "POST", RELEASE, 500, PROBLEM,
                 PROBLEM_BODY(500, "Internal Server Error", "locks are sad"));
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON,
-                "[" GROUP("pool", "tide", Q(CPU0) "," Q(GPU1)) "," GROUP("nodes_free", "tide", Q(CPU2) "," Q(GPU3)) "]");
+    expect_groups(t, GROUPS(Q(CPU0) "," Q(GPU1), Q(CPU2) "," Q(GPU3)));
 
     assert_int_equal(apply(t), -1);
     assert_string_equal(t->e.msg, "moving " CPU0 " from pool to nodes_free: SMD: DELETE " BASE "/groups/pool/members/"
@@ -501,16 +523,13 @@ static void delete_500_stops(void **state)
 static void release_failure_after_clean_moves(void **state)
 {
     fixture *t = *state;
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, BEFORE);
-    fake_expect(&t->f, "POST", "/hsm/v2/locks/service/reservations", 200, JSON, RESERVED(GPU1, CPU0));
-    fake_expect(&t->f, "DELETE", "/hsm/v2/groups/nodes_free/members/" GPU1, 200, JSON, DELETED);
-    fake_expect(&t->f, "POST", "/hsm/v2/groups/pool/members", 201, JSON, CREATED("pool", GPU1));
-    fake_expect(&t->f, "DELETE", "/hsm/v2/groups/pool/members/" CPU0, 200, JSON, DELETED);
-    fake_expect(&t->f, "POST", "/hsm/v2/groups/nodes_free/members", 201, JSON, CREATED("nodes_free", CPU0));
-    fake_expect(&t->f, "POST", "/hsm/v2/locks/service/reservations/release", 200, JSON,
+    fake_exchange *posts[2];
+    expect_plan_start(t);
+    expect_plan_moves(t, posts);
+    fake_expect(&t->f, "POST", RELEASE, 200, JSON,
                 "{\"Counts\":{\"Total\":2,\"Success\":1,\"Failure\":1},\"Success\":{\"ComponentIDs\":[\"" GPU1 "\"]},"
                 "\"Failure\":[{\"ID\":\"" CPU0 "\",\"Reason\":\"NotFound\"}]}");
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, AFTER);
+    expect_groups(t, AFTER);
     assert_int_equal(apply(t), -1);
     assert_string_equal(t->e.msg, "releasing the reservation of the moved nodes (SMD drops it by itself at "
                                   "2026-01-01T10:15:00Z): SMD: POST " BASE "/locks/service/reservations/release: SMD "
@@ -521,8 +540,8 @@ static void release_failure_after_clean_moves(void **state)
 static void reservation_refused(void **state)
 {
     fixture *t = *state;
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, BEFORE);
-    fake_expect_file(&t->f, "POST", "/hsm/v2/locks/service/reservations", 400, "smd/reservation_rigid_fail.json")
+    expect_groups(t, BEFORE);
+    fake_expect_file(&t->f, "POST", RESERVE, 400, "smd/reservation_rigid_fail.json")
         ->content_type = PROBLEM;
     assert_int_equal(apply(t), -1);
     assert_non_null(strstr(t->e.msg, "cannot reserve the 2 nodes to move (another service, e.g. tided or PCS, may be "
@@ -536,13 +555,10 @@ static void read_back_differs(void **state)
     fixture *t = *state;
     fake_exchange *posts[3];
     t->o.max_plans = 1;
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, BEFORE);
     expect_clean_round(t, posts);
     /* Someone put CPU2 in the pool right after our moves. */
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON,
-                "[" GROUP("pool", "tide", Q(GPU1) "," Q(CPU2)) "," GROUP("nodes_free", "tide", Q(CPU0) "," Q(GPU3)) "]");
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON,
-                "[" GROUP("pool", "tide", Q(GPU1) "," Q(CPU2)) "," GROUP("nodes_free", "tide", Q(CPU0) "," Q(GPU3)) "]");
+    expect_groups(t, GROUPS(Q(GPU1) "," Q(CPU2), Q(CPU0) "," Q(GPU3)));
+    expect_groups(t, GROUPS(Q(GPU1) "," Q(CPU2), Q(CPU0) "," Q(GPU3)));
     assert_int_equal(apply(t), -1);
     assert_string_equal(t->e.msg, "gave up after 1 plans, as other parties kept changing the groups; the last change: "
                                   "after the moves SMD's group pool holds " CPU2 ", which the plan does not choose");
@@ -555,8 +571,8 @@ static void read_back_differs(void **state)
 static void refuses_another_exclusive_group(void **state)
 {
     fixture *t = *state;
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON,
-                "[" GROUP("pool", "tide", Q(CPU0)) ",{\"label\":\"nodes_free\",\"description\":\"\",\"members\":{\"ids\":[]}}]");
+    expect_groups(t, "[" GROUP("pool", "tide", Q(CPU0)) ","
+                     "{\"label\":\"nodes_free\",\"description\":\"\",\"members\":{\"ids\":[]}}]");
     assert_int_equal(apply(t), -1);
     assert_string_equal(t->e.msg, "SMD group nodes_free has no exclusiveGroup; tide pool apply needs the target and parent "
                                   "groups in exclusiveGroup \"tide\" (ExclusiveGroup= in tide.conf), so that SMD refuses "
@@ -570,7 +586,7 @@ static void refuses_another_exclusive_group(void **state)
 static void missing_parent(void **state)
 {
     fixture *t = *state;
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, "[" GROUP("pool", "other", Q(CPU0)) "]");
+    expect_groups(t, "[" GROUP("pool", "other", Q(CPU0)) "]");
     assert_int_equal(apply(t), -1);
     assert_string_equal(t->e.msg, "SMD at " BASE " has no group nodes_free (a parent group of pool pool)");
 }
@@ -579,15 +595,15 @@ static void creates_the_target(void **state)
 {
     fixture *t = *state;
     t->o.description = "tide pool pool:nvidia:4";
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, "[" GROUP("nodes_free", "tide", Q(GPU1) "," Q(CPU2)) "]");
+    expect_groups(t, "[" GROUP("nodes_free", "tide", Q(GPU1) "," Q(CPU2)) "]");
     fake_exchange *create = fake_expect(&t->f, "POST", "/hsm/v2/groups", 201, JSON, "[{\"URI\":\"/hsm/v2/groups/pool\"}]");
-    fake_expect(&t->f, "POST", "/hsm/v2/locks/service/reservations", 200, JSON,
+    fake_expect(&t->f, "POST", RESERVE, 200, JSON,
                 "{\"Success\":[{\"ID\":\"" GPU1 "\",\"DeputyKey\":\"d\",\"ReservationKey\":\"k\",\"ExpirationTime\":\"t\"}],"
                 "\"Failure\":[]}");
-    fake_expect(&t->f, "DELETE", "/hsm/v2/groups/nodes_free/members/" GPU1, 200, JSON, DELETED);
-    fake_expect(&t->f, "POST", "/hsm/v2/groups/pool/members", 201, JSON, CREATED("pool", GPU1));
-    fake_expect(&t->f, "POST", "/hsm/v2/locks/service/reservations/release", 200, JSON, RELEASED);
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, "[" GROUP("pool", "tide", Q(GPU1)) "," GROUP("nodes_free", "tide", Q(CPU2)) "]");
+    fake_expect(&t->f, "DELETE", FREE_MEMBERS "/" GPU1, 200, JSON, DELETED);
+    fake_expect(&t->f, "POST", POOL_MEMBERS, 201, JSON, CREATED("pool", GPU1));
+    expect_release(t);
+    expect_groups(t, GROUPS(Q(GPU1), Q(CPU2)));
     assert_int_equal(apply(t), 0);
     fake_assert_json_equal(create->sent_body, "{\"label\":\"pool\",\"description\":\"tide pool pool:nvidia:4\","
                                               "\"exclusiveGroup\":\"tide\",\"members\":{\"ids\":[]}}");
@@ -602,7 +618,7 @@ static void target_created_by_someone_else_meanwhile(void **state)
 {
     fixture *t = *state;
     t->o.max_plans = 1;
-    fake_expect(&t->f, "GET", GROUPS_Q, 200, JSON, "[" GROUP("nodes_free", "tide", Q(GPU1) "," Q(CPU2)) "]");
+    expect_groups(t, "[" GROUP("nodes_free", "tide", Q(GPU1) "," Q(CPU2)) "]");
     fake_expect(&t->f, "POST", "/hsm/v2/groups", 409, PROBLEM,
                 PROBLEM_BODY(409, "Conflict", "operation would conflict with an existing group that has the same label."));
     assert_int_equal(apply(t), -1);

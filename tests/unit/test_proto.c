@@ -18,6 +18,14 @@ static const char *body_text(json_object *o)
     return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
+/* The JSON body of request r, compared parsed. */
+static void assert_request_json(const tide_request *r, const char *want)
+{
+    json_object *o = tide_request_to_json(r);
+    fake_assert_json_equal(body_text(o), want);
+    json_object_put(o);
+}
+
 static void names_and_paths(void **state)
 {
     (void)state;
@@ -66,9 +74,7 @@ static void resume_body_without_extras(void **state)
     (void)state;
     tide_request r = { .kind = TIDE_REQ_RESUME };
     tide_hostlist_push(&r.nodes, "x1000c0s0b0n0");
-    json_object *o = tide_request_to_json(&r);
-    fake_assert_json_equal(body_text(o), "{\"nodes\":[\"x1000c0s0b0n0\"],\"features\":null,\"job_id\":null,\"resume_file\":null}");
-    json_object_put(o);
+    assert_request_json(&r, "{\"nodes\":[\"x1000c0s0b0n0\"],\"features\":null,\"job_id\":null,\"resume_file\":null}");
     tide_request_free(&r);
 }
 
@@ -77,28 +83,20 @@ static void other_bodies(void **state)
     (void)state;
     tide_request r = { .kind = TIDE_REQ_SUSPEND };
     tide_hostlist_push(&r.nodes, "n1");
-    json_object *o = tide_request_to_json(&r);
-    fake_assert_json_equal(body_text(o), "{\"nodes\":[\"n1\"]}");
-    json_object_put(o);
+    assert_request_json(&r, "{\"nodes\":[\"n1\"]}");
 
     r.kind = TIDE_REQ_REBOOT;
     r.features = xstrdup("sles15");
-    o = tide_request_to_json(&r);
-    fake_assert_json_equal(body_text(o), "{\"nodes\":[\"n1\"],\"features\":\"sles15\"}");
-    json_object_put(o);
+    assert_request_json(&r, "{\"nodes\":[\"n1\"],\"features\":\"sles15\"}");
 
     r.kind = TIDE_REQ_EPILOG;
     r.job_id = 7;
     r.constraints = xstrdup("a100&rocky9");
     r.release = 1;
-    o = tide_request_to_json(&r);
-    fake_assert_json_equal(body_text(o), "{\"nodes\":[\"n1\"],\"job_id\":7,\"constraints\":\"a100&rocky9\",\"release\":true}");
-    json_object_put(o);
+    assert_request_json(&r, "{\"nodes\":[\"n1\"],\"job_id\":7,\"constraints\":\"a100&rocky9\",\"release\":true}");
 
     r.kind = TIDE_REQ_PROLOG;
-    o = tide_request_to_json(&r);
-    fake_assert_json_equal(body_text(o), "{\"nodes\":[\"n1\"],\"job_id\":7,\"constraints\":\"a100&rocky9\"}");
-    json_object_put(o);
+    assert_request_json(&r, "{\"nodes\":[\"n1\"],\"job_id\":7,\"constraints\":\"a100&rocky9\"}");
     tide_request_free(&r);
 }
 

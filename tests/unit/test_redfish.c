@@ -20,16 +20,14 @@
 #define RESET "/Actions/ComputerSystem.Reset"
 
 typedef struct fixture {
-    fake_http  f;
-    tide_http *rf;
-    tide_err   e;
+    fake_client c;
     tide_redfish_system s;
 } fixture;
 
 static int setup(void **state)
 {
     fixture *t = xcalloc(1, sizeof(*t));
-    t->rf = fake_http_client("Redfish", BASE, &t->f);
+    fake_client_init(&t->c, "Redfish", BASE);
     *state = t;
     return 0;
 }
@@ -37,9 +35,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *t = *state;
-    fake_http_done(&t->f);
+    fake_client_done(&t->c);
     tide_redfish_system_free(&t->s);
-    tide_http_free(t->rf);
     free(t);
     return 0;
 }
@@ -48,9 +45,9 @@ static void discovery_and_inline_values(void **state)
 {
     fixture *t = *state;
 
-    fake_expect_file(&t->f, "GET", BASE "/redfish/v1/Systems", 200, "redfish/systems.json");
-    fake_expect_file(&t->f, "GET", BASE DMTF, 200, "redfish/system-inline.json");
-    assert_int_equal(tide_redfish_system_get(t->rf, NULL, &t->s, &t->e), 0);
+    fake_expect_file(&t->c.f, "GET", BASE "/redfish/v1/Systems", 200, "redfish/systems.json");
+    fake_expect_file(&t->c.f, "GET", BASE DMTF, 200, "redfish/system-inline.json");
+    assert_int_equal(tide_redfish_system_get(t->c.http, NULL, &t->s, &t->c.e), 0);
     assert_string_equal(t->s.path, DMTF);
     assert_string_equal(t->s.power_state, "On");
     assert_string_equal(t->s.reset_target, DMTF RESET);
@@ -69,15 +66,15 @@ static void system_by_id_without_graceful_restart(void **state)
 {
     fixture *t = *state;
 
-    fake_expect_file(&t->f, "GET", BASE "/redfish/v1/Systems/QSBP74100021", 200, "redfish/system-intel.json");
-    assert_int_equal(tide_redfish_system_get(t->rf, "QSBP74100021", &t->s, &t->e), 0);
+    fake_expect_file(&t->c.f, "GET", BASE "/redfish/v1/Systems/QSBP74100021", 200, "redfish/system-intel.json");
+    assert_int_equal(tide_redfish_system_get(t->c.http, "QSBP74100021", &t->s, &t->c.e), 0);
     assert_string_equal(tide_redfish_pick_reset(&t->s, TIDE_RF_RESTART), "ForceRestart");
     assert_string_equal(tide_redfish_pick_reset(&t->s, TIDE_RF_FORCE_RESTART), "ForceRestart");
 
-    fake_expect(&t->f, "GET", "/redfish/v1/Systems/QSBP74100021", 200, JSON, "{\"PowerState\":\"On\"}");
-    fake_exchange *x = fake_expect(&t->f, "POST", BASE "/redfish/v1/Systems/QSBP74100021" RESET, 204, NULL, NULL);
+    fake_expect(&t->c.f, "GET", "/redfish/v1/Systems/QSBP74100021", 200, JSON, "{\"PowerState\":\"On\"}");
+    fake_exchange *x = fake_expect(&t->c.f, "POST", BASE "/redfish/v1/Systems/QSBP74100021" RESET, 204, NULL, NULL);
     char *used = NULL;
-    assert_int_equal(tide_redfish_reset(t->rf, &t->s, TIDE_RF_RESTART, 0, 60, &used, &t->e), 0);
+    assert_int_equal(tide_redfish_reset(t->c.http, &t->s, TIDE_RF_RESTART, 0, 60, &used, &t->c.e), 0);
     assert_string_equal(used, "ForceRestart");
     assert_string_equal(x->sent_body, "{\"ResetType\":\"ForceRestart\"}");
     assert_string_equal(x->sent_content_type, JSON);
@@ -88,10 +85,10 @@ static void action_info_values(void **state)
 {
     fixture *t = *state;
 
-    fake_expect_file(&t->f, "GET", BASE "/redfish/v1/Systems/Self", 200, "redfish/system-gigabyte.json");
-    fake_expect_file(&t->f, "GET", BASE "/redfish/v1/Systems/Self/ResetActionInfo", 200,
+    fake_expect_file(&t->c.f, "GET", BASE "/redfish/v1/Systems/Self", 200, "redfish/system-gigabyte.json");
+    fake_expect_file(&t->c.f, "GET", BASE "/redfish/v1/Systems/Self/ResetActionInfo", 200,
                      "redfish/actioninfo-gigabyte.json");
-    assert_int_equal(tide_redfish_system_get(t->rf, "/redfish/v1/Systems/Self", &t->s, &t->e), 0);
+    assert_int_equal(tide_redfish_system_get(t->c.http, "/redfish/v1/Systems/Self", &t->s, &t->c.e), 0);
     assert_string_equal(t->s.power_state, "Off");
     assert_true(t->s.allowed_known);
     assert_int_equal(t->s.nallowed, 4);
@@ -106,13 +103,14 @@ static void restart_of_an_off_system_powers_it_on(void **state)
     fixture *t = *state;
     char *used = NULL;
 
-    fake_expect_file(&t->f, "GET", "/redfish/v1/Systems/Self", 200, "redfish/system-gigabyte.json");
-    fake_expect_file(&t->f, "GET", "/redfish/v1/Systems/Self/ResetActionInfo", 200, "redfish/actioninfo-gigabyte.json");
-    assert_int_equal(tide_redfish_system_get(t->rf, "Self", &t->s, &t->e), 0);
+    fake_expect_file(&t->c.f, "GET", "/redfish/v1/Systems/Self", 200, "redfish/system-gigabyte.json");
+    fake_expect_file(&t->c.f, "GET", "/redfish/v1/Systems/Self/ResetActionInfo", 200,
+                     "redfish/actioninfo-gigabyte.json");
+    assert_int_equal(tide_redfish_system_get(t->c.http, "Self", &t->s, &t->c.e), 0);
 
-    fake_expect_file(&t->f, "GET", "/redfish/v1/Systems/Self", 200, "redfish/system-gigabyte.json");
-    fake_exchange *x = fake_expect(&t->f, "POST", "/redfish/v1/Systems/Self" RESET, 204, NULL, NULL);
-    assert_int_equal(tide_redfish_reset(t->rf, &t->s, TIDE_RF_RESTART, 0, 60, &used, &t->e), 0);
+    fake_expect_file(&t->c.f, "GET", "/redfish/v1/Systems/Self", 200, "redfish/system-gigabyte.json");
+    fake_exchange *x = fake_expect(&t->c.f, "POST", "/redfish/v1/Systems/Self" RESET, 204, NULL, NULL);
+    assert_int_equal(tide_redfish_reset(t->c.http, &t->s, TIDE_RF_RESTART, 0, 60, &used, &t->c.e), 0);
     assert_string_equal(used, "On");
     assert_string_equal(x->sent_body, "{\"ResetType\":\"On\"}");
     free(used);
@@ -123,19 +121,19 @@ static void restart_without_restart_types_is_off_then_on(void **state)
     fixture *t = *state;
     char *used = NULL;
 
-    fake_expect_file(&t->f, "GET", BASE EX425, 200, "redfish/system-ex425.json");
-    fake_expect_file(&t->f, "GET", BASE EX425 "/ResetActionInfo", 200, "redfish/actioninfo-ex425.json");
-    assert_int_equal(tide_redfish_system_get(t->rf, EX425, &t->s, &t->e), 0);
+    fake_expect_file(&t->c.f, "GET", BASE EX425, 200, "redfish/system-ex425.json");
+    fake_expect_file(&t->c.f, "GET", BASE EX425 "/ResetActionInfo", 200, "redfish/actioninfo-ex425.json");
+    assert_int_equal(tide_redfish_system_get(t->c.http, EX425, &t->s, &t->c.e), 0);
     assert_null(tide_redfish_pick_reset(&t->s, TIDE_RF_RESTART));
     assert_null(tide_redfish_pick_reset(&t->s, TIDE_RF_FORCE_RESTART));
     assert_string_equal(tide_redfish_pick_reset(&t->s, TIDE_RF_OFF), "ForceOff");
 
-    fake_expect_file(&t->f, "GET", EX425, 200, "redfish/system-ex425.json");
-    fake_exchange *off = fake_expect(&t->f, "POST", BASE EX425 RESET, 204, NULL, NULL);
-    fake_expect(&t->f, "GET", EX425, 200, JSON, "{\"Id\":\"Node0\",\"PowerState\":\"PoweringOff\"}");
-    fake_expect(&t->f, "GET", EX425, 200, JSON, "{\"Id\":\"Node0\",\"PowerState\":\"Off\"}");
-    fake_exchange *on = fake_expect(&t->f, "POST", BASE EX425 RESET, 204, NULL, NULL);
-    assert_int_equal(tide_redfish_reset(t->rf, &t->s, TIDE_RF_FORCE_RESTART, 0, 60, &used, &t->e), 0);
+    fake_expect_file(&t->c.f, "GET", EX425, 200, "redfish/system-ex425.json");
+    fake_exchange *off = fake_expect(&t->c.f, "POST", BASE EX425 RESET, 204, NULL, NULL);
+    fake_expect(&t->c.f, "GET", EX425, 200, JSON, "{\"Id\":\"Node0\",\"PowerState\":\"PoweringOff\"}");
+    fake_expect(&t->c.f, "GET", EX425, 200, JSON, "{\"Id\":\"Node0\",\"PowerState\":\"Off\"}");
+    fake_exchange *on = fake_expect(&t->c.f, "POST", BASE EX425 RESET, 204, NULL, NULL);
+    assert_int_equal(tide_redfish_reset(t->c.http, &t->s, TIDE_RF_FORCE_RESTART, 0, 60, &used, &t->c.e), 0);
     assert_string_equal(used, "ForceOff+On");
     assert_string_equal(off->sent_body, "{\"ResetType\":\"ForceOff\"}");
     assert_string_equal(on->sent_body, "{\"ResetType\":\"On\"}");
@@ -148,16 +146,16 @@ static void off_then_on_deadline(void **state)
     fixture *t = *state;
     char *used = (char *)"unchanged";
 
-    fake_expect_file(&t->f, "GET", EX425, 200, "redfish/system-ex425.json");
-    fake_expect_file(&t->f, "GET", EX425 "/ResetActionInfo", 200, "redfish/actioninfo-ex425.json");
-    assert_int_equal(tide_redfish_system_get(t->rf, EX425, &t->s, &t->e), 0);
+    fake_expect_file(&t->c.f, "GET", EX425, 200, "redfish/system-ex425.json");
+    fake_expect_file(&t->c.f, "GET", EX425 "/ResetActionInfo", 200, "redfish/actioninfo-ex425.json");
+    assert_int_equal(tide_redfish_system_get(t->c.http, EX425, &t->s, &t->c.e), 0);
 
-    fake_expect_file(&t->f, "GET", EX425, 200, "redfish/system-ex425.json");
-    fake_expect(&t->f, "POST", EX425 RESET, 204, NULL, NULL);
-    fake_expect(&t->f, "GET", EX425, 200, JSON, "{\"PowerState\":\"PoweringOff\"}");
-    assert_int_equal(tide_redfish_reset(t->rf, &t->s, TIDE_RF_RESTART, 0, 0, &used, &t->e), -1);
+    fake_expect_file(&t->c.f, "GET", EX425, 200, "redfish/system-ex425.json");
+    fake_expect(&t->c.f, "POST", EX425 RESET, 204, NULL, NULL);
+    fake_expect(&t->c.f, "GET", EX425, 200, JSON, "{\"PowerState\":\"PoweringOff\"}");
+    assert_int_equal(tide_redfish_reset(t->c.http, &t->s, TIDE_RF_RESTART, 0, 0, &used, &t->c.e), -1);
     assert_null(used);
-    assert_string_equal(t->e.msg, "Redfish: " BASE EX425 ": PowerState is still PoweringOff, not Off, after 0 s");
+    assert_string_equal(t->c.e.msg, "Redfish: " BASE EX425 ": PowerState is still PoweringOff, not Off, after 0 s");
 }
 
 static void unknown_values_fall_back_on_400(void **state)
@@ -165,18 +163,19 @@ static void unknown_values_fall_back_on_400(void **state)
     fixture *t = *state;
     char *used = NULL;
 
-    fake_expect_file(&t->f, "GET", "/redfish/v1/Systems/system", 200, "redfish/system-plain.json");
-    assert_int_equal(tide_redfish_system_get(t->rf, "system", &t->s, &t->e), 0);
+    fake_expect_file(&t->c.f, "GET", "/redfish/v1/Systems/system", 200, "redfish/system-plain.json");
+    assert_int_equal(tide_redfish_system_get(t->c.http, "system", &t->s, &t->c.e), 0);
     assert_false(t->s.allowed_known);
     /* The target ends in "/" on some BMCs: it is used as given. */
     assert_string_equal(t->s.reset_target, "/redfish/v1/Systems/system/Actions/ComputerSystem.Reset/");
     assert_string_equal(tide_redfish_pick_reset(&t->s, TIDE_RF_RESTART), "GracefulRestart");
 
-    fake_expect_file(&t->f, "GET", "/redfish/v1/Systems/system", 200, "redfish/system-plain.json");
-    fake_exchange *a = fake_expect_file(&t->f, "POST", BASE "/redfish/v1/Systems/system/Actions/ComputerSystem.Reset/",
-                                        400, "redfish/error-400.json");
-    fake_exchange *b = fake_expect(&t->f, "POST", "/Actions/ComputerSystem.Reset/", 200, JSON, "{}");
-    assert_int_equal(tide_redfish_reset(t->rf, &t->s, TIDE_RF_RESTART, 0, 60, &used, &t->e), 0);
+    fake_expect_file(&t->c.f, "GET", "/redfish/v1/Systems/system", 200, "redfish/system-plain.json");
+    fake_exchange *a = fake_expect_file(&t->c.f, "POST",
+                                        BASE "/redfish/v1/Systems/system/Actions/ComputerSystem.Reset/", 400,
+                                        "redfish/error-400.json");
+    fake_exchange *b = fake_expect(&t->c.f, "POST", "/Actions/ComputerSystem.Reset/", 200, JSON, "{}");
+    assert_int_equal(tide_redfish_reset(t->c.http, &t->s, TIDE_RF_RESTART, 0, 60, &used, &t->c.e), 0);
     assert_string_equal(used, "ForceRestart");
     assert_string_equal(a->sent_body, "{\"ResetType\":\"GracefulRestart\"}");
     assert_string_equal(b->sent_body, "{\"ResetType\":\"ForceRestart\"}");
@@ -188,17 +187,17 @@ static void error_body_message_is_reported(void **state)
     fixture *t = *state;
     char *used = NULL;
 
-    fake_expect_file(&t->f, "GET", DMTF, 200, "redfish/system-inline.json");
-    assert_int_equal(tide_redfish_system_get(t->rf, DMTF, &t->s, &t->e), 0);
+    fake_expect_file(&t->c.f, "GET", DMTF, 200, "redfish/system-inline.json");
+    assert_int_equal(tide_redfish_system_get(t->c.http, DMTF, &t->s, &t->c.e), 0);
 
-    fake_expect_file(&t->f, "GET", DMTF, 200, "redfish/system-inline.json");
-    fake_expect_file(&t->f, "POST", DMTF RESET, 400, "redfish/error-400.json");
-    assert_int_equal(tide_redfish_reset(t->rf, &t->s, TIDE_RF_RESTART, 0, 60, &used, &t->e), -1);
+    fake_expect_file(&t->c.f, "GET", DMTF, 200, "redfish/system-inline.json");
+    fake_expect_file(&t->c.f, "POST", DMTF RESET, 400, "redfish/error-400.json");
+    assert_int_equal(tide_redfish_reset(t->c.http, &t->s, TIDE_RF_RESTART, 0, 60, &used, &t->c.e), -1);
     assert_null(used);
-    assert_string_equal(t->e.msg, "Redfish: POST " BASE DMTF RESET ": HTTP 400 Bad Request: A general error has "
+    assert_string_equal(t->c.e.msg, "Redfish: POST " BASE DMTF RESET ": HTTP 400 Bad Request: A general error has "
                                   "occurred. See ExtendedInfo for more information. (The parameter GracefulRestart "
                                   "for the action ComputerSystem.Reset is not supported on the target resource.)");
-    assert_int_equal(t->e.http_status, 400);
+    assert_int_equal(t->c.e.http_status, 400);
 }
 
 static void on_when_on_does_nothing(void **state)
@@ -206,16 +205,16 @@ static void on_when_on_does_nothing(void **state)
     fixture *t = *state;
     char *used = NULL;
 
-    fake_expect_file(&t->f, "GET", DMTF, 200, "redfish/system-inline.json");
-    assert_int_equal(tide_redfish_system_get(t->rf, DMTF, &t->s, &t->e), 0);
-    fake_expect_file(&t->f, "GET", DMTF, 200, "redfish/system-inline.json");
-    assert_int_equal(tide_redfish_reset(t->rf, &t->s, TIDE_RF_ON, 0, 60, &used, &t->e), 0);
+    fake_expect_file(&t->c.f, "GET", DMTF, 200, "redfish/system-inline.json");
+    assert_int_equal(tide_redfish_system_get(t->c.http, DMTF, &t->s, &t->c.e), 0);
+    fake_expect_file(&t->c.f, "GET", DMTF, 200, "redfish/system-inline.json");
+    assert_int_equal(tide_redfish_reset(t->c.http, &t->s, TIDE_RF_ON, 0, 60, &used, &t->c.e), 0);
     assert_string_equal(used, "");
     free(used);
 
-    fake_expect_file(&t->f, "GET", DMTF, 200, "redfish/system-inline.json");
-    fake_exchange *x = fake_expect(&t->f, "POST", DMTF RESET, 204, NULL, NULL);
-    assert_int_equal(tide_redfish_reset(t->rf, &t->s, TIDE_RF_FORCE_OFF, 0, 60, &used, &t->e), 0);
+    fake_expect_file(&t->c.f, "GET", DMTF, 200, "redfish/system-inline.json");
+    fake_exchange *x = fake_expect(&t->c.f, "POST", DMTF RESET, 204, NULL, NULL);
+    assert_int_equal(tide_redfish_reset(t->c.http, &t->s, TIDE_RF_FORCE_OFF, 0, 60, &used, &t->c.e), 0);
     assert_string_equal(used, "ForceOff");
     assert_string_equal(x->sent_body, "{\"ResetType\":\"ForceOff\"}");
     free(used);
@@ -225,12 +224,12 @@ static void reset_type_accepts_202(void **state)
 {
     fixture *t = *state;
 
-    fake_expect_file(&t->f, "GET", DMTF, 200, "redfish/system-inline.json");
-    assert_int_equal(tide_redfish_system_get(t->rf, "437XR1138R2", &t->s, &t->e), 0);
-    fake_exchange *x = fake_expect(&t->f, "POST", DMTF RESET, 202, JSON,
+    fake_expect_file(&t->c.f, "GET", DMTF, 200, "redfish/system-inline.json");
+    assert_int_equal(tide_redfish_system_get(t->c.http, "437XR1138R2", &t->s, &t->c.e), 0);
+    fake_exchange *x = fake_expect(&t->c.f, "POST", DMTF RESET, 202, JSON,
                                    "{\"@odata.id\":\"/redfish/v1/TaskService/Tasks/7\",\"TaskState\":\"Running\"}");
     x->location = "/redfish/v1/TaskService/TaskMonitors/7";
-    assert_int_equal(tide_redfish_reset_type(t->rf, &t->s, "Nmi", &t->e), 0);
+    assert_int_equal(tide_redfish_reset_type(t->c.http, &t->s, "Nmi", &t->c.e), 0);
     assert_string_equal(x->sent_body, "{\"ResetType\":\"Nmi\"}");
 }
 
@@ -238,24 +237,25 @@ static void nothing_allowed_is_an_error(void **state)
 {
     fixture *t = *state;
 
-    fake_expect(&t->f, "GET", "/redfish/v1/Systems/1", 200, JSON,
+    fake_expect(&t->c.f, "GET", "/redfish/v1/Systems/1", 200, JSON,
                 "{\"PowerState\":\"Off\",\"Actions\":{\"#ComputerSystem.Reset\":{\"target\":"
                 "\"/redfish/v1/Systems/1/Actions/ComputerSystem.Reset\",\"ResetType@Redfish.AllowableValues\":[\"Nmi\"]}}}");
-    assert_int_equal(tide_redfish_system_get(t->rf, "1", &t->s, &t->e), 0);
+    assert_int_equal(tide_redfish_system_get(t->c.http, "1", &t->s, &t->c.e), 0);
     assert_null(tide_redfish_pick_reset(&t->s, TIDE_RF_ON));
-    fake_expect(&t->f, "GET", "/redfish/v1/Systems/1", 200, JSON, "{\"PowerState\":\"Off\"}");
-    assert_int_equal(tide_redfish_reset(t->rf, &t->s, TIDE_RF_ON, 0, 60, NULL, &t->e), -1);
-    assert_string_equal(t->e.msg, "Redfish: " BASE "/redfish/v1/Systems/1: cannot on: the BMC allows only ResetType Nmi");
+    fake_expect(&t->c.f, "GET", "/redfish/v1/Systems/1", 200, JSON, "{\"PowerState\":\"Off\"}");
+    assert_int_equal(tide_redfish_reset(t->c.http, &t->s, TIDE_RF_ON, 0, 60, NULL, &t->c.e), -1);
+    assert_string_equal(t->c.e.msg,
+                        "Redfish: " BASE "/redfish/v1/Systems/1: cannot on: the BMC allows only ResetType Nmi");
 }
 
 static void empty_collection(void **state)
 {
     fixture *t = *state;
 
-    fake_expect(&t->f, "GET", "/redfish/v1/Systems", 200, JSON,
+    fake_expect(&t->c.f, "GET", "/redfish/v1/Systems", 200, JSON,
                 "{\"@odata.id\":\"/redfish/v1/Systems\",\"Members\":[],\"Members@odata.count\":0}");
-    assert_int_equal(tide_redfish_system_get(t->rf, NULL, &t->s, &t->e), -1);
-    assert_string_equal(t->e.msg, "Redfish: GET " BASE "/redfish/v1/Systems: the BMC lists no system");
+    assert_int_equal(tide_redfish_system_get(t->c.http, NULL, &t->s, &t->c.e), -1);
+    assert_string_equal(t->c.e.msg, "Redfish: GET " BASE "/redfish/v1/Systems: the BMC lists no system");
     assert_null(t->s.path);
 }
 
@@ -263,13 +263,13 @@ static void unauthorized(void **state)
 {
     fixture *t = *state;
 
-    fake_expect(&t->f, "GET", "/redfish/v1/Systems", 401, JSON,
+    fake_expect(&t->c.f, "GET", "/redfish/v1/Systems", 401, JSON,
                 "{\"error\":{\"code\":\"Base.1.8.GeneralError\",\"message\":\"A general error has occurred. See "
                 "ExtendedInfo for more information.\",\"@Message.ExtendedInfo\":[{\"MessageId\":"
                 "\"Base.1.8.NoValidSession\",\"Message\":\"There is no valid session established with the "
                 "implementation.\",\"Severity\":\"Critical\"}]}}");
-    assert_int_equal(tide_redfish_system_get(t->rf, NULL, &t->s, &t->e), -1);
-    assert_string_equal(t->e.msg, "Redfish: GET " BASE "/redfish/v1/Systems: HTTP 401 Unauthorized: A general error "
+    assert_int_equal(tide_redfish_system_get(t->c.http, NULL, &t->s, &t->c.e), -1);
+    assert_string_equal(t->c.e.msg, "Redfish: GET " BASE "/redfish/v1/Systems: HTTP 401 Unauthorized: A general error "
                                   "has occurred. See ExtendedInfo for more information. (There is no valid session "
                                   "established with the implementation.)");
 }
@@ -279,8 +279,8 @@ static void power_state(void **state)
     fixture *t = *state;
     char *st = NULL;
 
-    fake_expect(&t->f, "GET", EX425, 200, JSON, "{\"PowerState\":\"PoweringOn\"}");
-    assert_int_equal(tide_redfish_power_state(t->rf, EX425, &st, &t->e), 0);
+    fake_expect(&t->c.f, "GET", EX425, 200, JSON, "{\"PowerState\":\"PoweringOn\"}");
+    assert_int_equal(tide_redfish_power_state(t->c.http, EX425, &st, &t->c.e), 0);
     assert_string_equal(st, "PoweringOn");
     free(st);
     assert_string_equal(tide_redfish_op_name(TIDE_RF_FORCE_RESTART), "force-restart");

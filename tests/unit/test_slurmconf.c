@@ -35,15 +35,6 @@ typedef struct fixture {
     tide_slurmconf  out;
 } fixture;
 
-static json_object *load(const char *rel)
-{
-    char *text = fake_read_data(rel);
-    json_object *j = json_tokener_parse(text);
-    free(text);
-    assert_non_null(j);
-    return j;
-}
-
 static tide_conf *parse_conf(const char *text)
 {
     tide_err e = { 0 };
@@ -57,13 +48,13 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
     f->conf = parse_conf(CONF_TEXT);
-    json_object *groups = load("slurmconf/groups.json");
+    json_object *groups = fake_load_json("slurmconf/groups.json");
     size_t n = json_object_array_length(groups);
     f->groups.groups = calloc(n, sizeof(tide_group));
     for (size_t i = 0; i < n; i++)
         tide_group_from_json(json_object_array_get_idx(groups, i), &f->groups.groups[f->groups.n++]);
     json_object_put(groups);
-    f->inventory = load("slurmconf/inventory_s0.json");
+    f->inventory = fake_load_json("slurmconf/inventory_s0.json");
     tide_slurmconf_opts_init(&f->opts, "/usr/bin", "/usr/sbin/tide-node");
     f->opts.source = "SMD at http://smd/hsm/v2";
     *state = f;

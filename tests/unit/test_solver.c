@@ -121,6 +121,21 @@ static int ranks_less(uint32_t a, uint32_t b)
     return !a && b;
 }
 
+/* 1 when `got` covers `req` in every type.  *waste: the sum of each type's left-over over its
+ * pool (level b), exactly, as a numerator over lcm. */
+static int covers(const int64_t *got, const int64_t *req, const int64_t *pool, __int128 lcm, size_t ntypes,
+                  __int128 *waste)
+{
+    int ok = 1;
+    *waste = 0;
+    for (size_t t = 0; t < ntypes; t++) {
+        ok &= got[t] >= req[t];
+        if (pool[t])
+            *waste += (__int128)(got[t] - req[t]) * (lcm / pool[t]);
+    }
+    return ok;
+}
+
 /* How often levels d) and e) had to decide (ties of the best on a) to c), and on a) to d)). */
 typedef struct tie_stats {
     size_t feasible, infeasible, tied_c, tied_d;
@@ -170,14 +185,8 @@ static long brute_force(const inst *in, tie_stats *stats)
             pulled += chosen && !in->in_t[i];
             moves += chosen != in->in_t[i];
         }
-        int ok = 1;
-        __int128 waste = 0;
-        for (size_t t = 0; t < in->ntypes; t++) {
-            ok &= got[t] >= in->req[t];
-            if (pool[t])
-                waste += (__int128)(got[t] - in->req[t]) * (lcm / pool[t]);
-        }
-        if (!ok)
+        __int128 waste;
+        if (!covers(got, in->req, pool, lcm, in->ntypes, &waste))
             continue;
         int64_t nch = __builtin_popcountll(chs);
         int better = best < 0;
@@ -414,13 +423,8 @@ static int mid_enumerate(const mid *m, int64_t *pulled_out, __int128 *waste_out,
             pulled += k[p] > m->t[p] ? k[p] - m->t[p] : 0;
             moves += k[p] > m->t[p] ? k[p] - m->t[p] : m->t[p] - k[p];
         }
-        int ok = 1;
-        __int128 waste = 0;
-        for (size_t c = 0; c < m->ntypes; c++) {
-            ok &= got[c] >= m->req[c];
-            if (pool[c])
-                waste += (__int128)(got[c] - m->req[c]) * (lcm / pool[c]);
-        }
+        __int128 waste;
+        int ok = covers(got, m->req, pool, lcm, m->ntypes, &waste);
         if (ok && (!found || (m->keep && pulled < *pulled_out) ||
                    ((!m->keep || pulled == *pulled_out) &&
                     (waste < *waste_out || (waste == *waste_out && moves < *moves_out))))) {
@@ -730,6 +734,17 @@ static void seed_example_by_brute_force(void **state)
     free_site(&st);
 }
 
+/* Solving p fails with msg and leaves no plan; p is freed. */
+static void expect_unsolvable(tide_pool_problem *p, const char *msg)
+{
+    tide_pool_plan plan;
+    tide_err e = { 0 };
+    assert_int_equal(tide_pool_solve(p, &plan, &e), -1);
+    assert_string_equal(e.msg, msg);
+    assert_null(plan.chosen);
+    tide_pool_problem_free(p);
+}
+
 static void not_enough_hardware_lists_every_short_term(void **state)
 {
     (void)state;
@@ -737,13 +752,8 @@ static void not_enough_hardware_lists_every_short_term(void **state)
     load_site(&st);
     tide_pool_problem *p = zinal_problem(&st, "zinal:nvidia:40:mi200:4:7742:60:memory:80:ss11:1:h100:1", 0,
                                          SIZE_MAX);
-    tide_pool_plan plan;
-    tide_err e = { 0 };
-    assert_int_equal(tide_pool_solve(p, &plan, &e), -1);
-    assert_string_equal(e.msg, "not enough hardware for pool zinal among the 40 candidate nodes: 7742 wanted 60, "
-                               "available 48; h100 wanted 1, available 0; nvidia wanted 40, available 32");
-    assert_null(plan.chosen);
-    tide_pool_problem_free(p);
+    expect_unsolvable(p, "not enough hardware for pool zinal among the 40 candidate nodes: 7742 wanted 60, "
+                         "available 48; h100 wanted 1, available 0; nvidia wanted 40, available 32");
     free_site(&st);
 }
 
@@ -785,7 +795,6 @@ static void input_errors(void **state)
 {
     (void)state;
     tide_err e = { 0 };
-    tide_pool_plan plan;
     tide_count one[] = { { "gpu", 1 } }, bad[] = { { "gpu", -1 } };
     tide_pool_problem *p = tide_pool_problem_new(NULL);
     assert_int_equal(tide_pool_request(p, "gpu", 0, &e), -1);
@@ -797,24 +806,18 @@ static void input_errors(void **state)
     assert_string_equal(e.msg, "node x1c0s0b0n0: negative count -1 of gpu");
     assert_int_equal(tide_pool_add_node(p, "x1c0s0b0n0", 0, one, 1, &e), 0);
     assert_int_equal(tide_pool_add_node(p, "x1c0s0b0", 0, one, 1, &e), 0);
-    assert_int_equal(tide_pool_solve(p, &plan, &e), -1);
-    assert_string_equal(e.msg, "\"x1c0s0b0\" is not a node xname (x<cabinet>c<chassis>s<slot>b<bmc>n<node>)");
-    tide_pool_problem_free(p);
+    expect_unsolvable(p, "\"x1c0s0b0\" is not a node xname (x<cabinet>c<chassis>s<slot>b<bmc>n<node>)");
 
     p = tide_pool_problem_new(NULL);
     assert_int_equal(tide_pool_request(p, "gpu", 1, &e), 0);
     assert_int_equal(tide_pool_add_node(p, "x1c0s0b0n0", 0, one, 1, &e), 0);
     assert_int_equal(tide_pool_add_node(p, "X01C0S0B0N0", 1, one, 1, &e), 0);
-    assert_int_equal(tide_pool_solve(p, &plan, &e), -1);
-    assert_string_equal(e.msg, "x1c0s0b0n0 and X01C0S0B0N0 are the same node");
-    tide_pool_problem_free(p);
+    expect_unsolvable(p, "x1c0s0b0n0 and X01C0S0B0N0 are the same node");
 
     p = tide_pool_problem_new(NULL);
     assert_int_equal(tide_pool_request(p, "gpu", 3, &e), 0);
     assert_int_equal(tide_pool_add_node(p, "x1c0s0b0n0", 0, one, 1, &e), 0);
-    assert_int_equal(tide_pool_solve(p, &plan, &e), -1);
-    assert_string_equal(e.msg, "not enough hardware among the 1 candidate node: gpu wanted 3, available 1");
-    tide_pool_problem_free(p);
+    expect_unsolvable(p, "not enough hardware among the 1 candidate node: gpu wanted 3, available 1");
 }
 
 /* Nodes that supply nothing stay where they are; nodes that supply only unasked-for types leave. */

@@ -29,12 +29,20 @@ static void display_width(void **state)
     assert_int_equal(tide_display_width("a\tb"), 2);            /* control characters take none */
 }
 
+/* Render t and compare the whole text. */
+static void assert_rendered(const tide_table *t, const char *want)
+{
+    strbuf b = STRBUF_INIT;
+    tide_table_render(t, &b);
+    assert_string_equal(strbuf_str(&b), want);
+    strbuf_free(&b);
+}
+
 static void render(void **state)
 {
     (void)state;
     static const char *const headers[] = { "NODE", "A100", "ERROR" };
     tide_table *t = tide_table_new(3, headers);
-    strbuf b = STRBUF_INIT;
 
     tide_table_align(t, 1, TIDE_ALIGN_CENTER);
     tide_table_cell(t, "x1005c0s4b0n0");
@@ -44,12 +52,10 @@ static void render(void **state)
     tide_table_cell(t, "❌");
     tide_table_cell(t, "empty slot: x1001c1s6b0n0d15");
     assert_int_equal(tide_table_rows(t), 2);
-    tide_table_render(t, &b);
-    assert_string_equal(strbuf_str(&b),
-                        "NODE           A100    ERROR\n"
-                        "x1005c0s4b0n0  ✅ (4)\n"
-                        "x1001c1s6b0n0    ❌    empty slot: x1001c1s6b0n0d15\n");
-    strbuf_free(&b);
+    assert_rendered(t,
+                    "NODE           A100    ERROR\n"
+                    "x1005c0s4b0n0  ✅ (4)\n"
+                    "x1001c1s6b0n0    ❌    empty slot: x1001c1s6b0n0d15\n");
     tide_table_free(t);
 }
 
@@ -58,7 +64,6 @@ static void right_align_and_partial_row(void **state)
     (void)state;
     static const char *const headers[] = { "POOL", "NODES", "PROFILE" };
     tide_table *t = tide_table_new(3, headers);
-    strbuf b = STRBUF_INIT;
 
     tide_table_align(t, 1, TIDE_ALIGN_RIGHT);
     tide_table_align(t, 7, TIDE_ALIGN_RIGHT);   /* out of range: ignored */
@@ -68,19 +73,15 @@ static void right_align_and_partial_row(void **state)
     tide_table_cell(t, "");
     tide_table_cell(t, "3");                     /* the row is never completed */
     assert_int_equal(tide_table_rows(t), 1);
-    tide_table_render(t, &b);
-    assert_string_equal(strbuf_str(&b),
-                        "POOL  NODES  PROFILE\n"
-                        "free     12  a\n"
-                        "          3\n");
-    strbuf_free(&b);
+    assert_rendered(t,
+                    "POOL  NODES  PROFILE\n"
+                    "free     12  a\n"
+                    "          3\n");
     tide_table_free(t);
 
     /* No rows: only the headings. */
     t = tide_table_new(3, headers);
-    tide_table_render(t, &b);
-    assert_string_equal(strbuf_str(&b), "POOL  NODES  PROFILE\n");
-    strbuf_free(&b);
+    assert_rendered(t, "POOL  NODES  PROFILE\n");
     tide_table_free(t);
     tide_table_free(NULL);
 }
