@@ -146,6 +146,35 @@ static void acquire_same_image_still_boots(void **state)
     expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_BOOT);
 }
 
+static void acquire_images_again_outside_the_cloud_init_group(void **state)
+{
+    (void)state;
+    /* BSS names the image, but the node is not in the image's CloudInitGroup (alone). */
+    tided_facts f = acquiring(home_free());
+    f.cloud_init_wrong = 1;
+    expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_IMAGE);
+    f.cloud_init_wrong = 0;
+    expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_BOOT);
+    /* Only the wanted image counts: the home image's group is not looked at on the way in. */
+    f.home_cloud_init_wrong = 1;
+    expect(&f, TIDED_GOAL_ACQUIRE, TIDED_STEP_BOOT);
+}
+
+static void release_images_home_outside_the_cloud_init_group(void **state)
+{
+    (void)state;
+    tided_facts f = node(home_k8s(), POWERED_DOWN, TIDED_AT_SLURM);
+    f.lease_booted = 1;
+    f.home_cloud_init_wrong = 1;
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_HOME_IMAGE);
+    f.home_cloud_init_wrong = 0;
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_HOME_POWER);
+    /* A pool without a HomeImage has no cloud-init group to be in. */
+    f = node(home_free(), POWERED_DOWN, TIDED_AT_SLURM);
+    f.home_cloud_init_wrong = 1;
+    expect(&f, TIDED_GOAL_HOME, TIDED_STEP_HOME_GROUP);
+}
+
 static void acquire_from_kubernetes_drains_first(void **state)
 {
     (void)state;
@@ -682,6 +711,8 @@ int main(void)
         cmocka_unit_test(quiet_node_at_home_does_nothing),
         cmocka_unit_test(acquire_from_free_pool_in_order),
         cmocka_unit_test(acquire_same_image_still_boots),
+        cmocka_unit_test(acquire_images_again_outside_the_cloud_init_group),
+        cmocka_unit_test(release_images_home_outside_the_cloud_init_group),
         cmocka_unit_test(acquire_from_kubernetes_drains_first),
         cmocka_unit_test(acquire_fails_when_someone_else_holds_it),
         cmocka_unit_test(acquire_without_image_fails),
