@@ -525,7 +525,13 @@ int tide_agent_main(int argc, char **argv)
         MHD_stop_daemon(d);
         status = 0;
     }
-    /* A kexec thread may still run (its jump kills us anyway): the agent is left to the exit. */
+    /* A kexec thread still running uses the agent (and its jump ends the process anyway): then the
+     * agent is left to the exit.  No new one can start: the daemon is stopped. */
+    pthread_mutex_lock(&a->lock);
+    int busy = a->state == KX_RUNNING;
+    pthread_mutex_unlock(&a->lock);
+    if (!busy)
+        tide_agent_free(a);
     free(me);
     tide_conf_free(conf);
     return status;
