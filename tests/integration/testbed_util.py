@@ -137,7 +137,10 @@ def brought_up(prefix, *options, cls=None, tided=True, setup=None, timeout=120):
         yield bed
     finally:
         bed.tided_status, bed.tided_log_tail = bed.down()
-        shutil.rmtree(directory, ignore_errors=True)
+        if os.environ.get("TIDE_KEEP_TESTBED"):   # for a post-mortem: logs, journal, slurmctld state
+            print("testbed directory kept: %s" % directory)
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def quick(prefix, suspend_time=10, suspend_timeout=5, *options, boot_delay=1, **kw):
@@ -221,7 +224,8 @@ class Testbed:
         """Stop tided (SIGTERM) and the testbed: (tided's exit status, the tail of its log)."""
         status = self.kill_tided(signal.SIGTERM)
         log = tail(self.tided_log, 200)
-        proc = run(TESTBED, "down", "--dir", self.dir, check=False, timeout=90)
+        keep = ["--keep"] if os.environ.get("TIDE_KEEP_TESTBED") else []
+        proc = run(TESTBED, "down", "--dir", self.dir, *keep, check=False, timeout=90)
         if proc.returncode != 0:
             print(proc.stdout, proc.stderr)
         return status, log
