@@ -192,23 +192,10 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, cons
     return rc;
 }
 
-/* Send o (consumed) as JSON. */
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_object *o)
+/* Send o (consumed) as JSON, with one extra header when extra_name is set. */
+static enum MHD_Result send_json_with(struct MHD_Connection *c, unsigned status, json_object *o,
+                                      const char *extra_name, const char *extra_value)
 {
-    strbuf b = STRBUF_INIT;
-    strbuf_puts(&b, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-    strbuf_puts(&b, "\n");
-    json_object_put(o);
-    enum MHD_Result rc = send_text(c, status, "application/json", strbuf_str(&b), NULL, NULL);
-    strbuf_free(&b);
-    return rc;
-}
-
-static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *msg,
-                                  const char *extra_name, const char *extra_value)
-{
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "error", json_object_new_string(msg));
     strbuf b = STRBUF_INIT;
     strbuf_puts(&b, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
     strbuf_puts(&b, "\n");
@@ -216,6 +203,19 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
     enum MHD_Result rc = send_text(c, status, "application/json", strbuf_str(&b), extra_name, extra_value);
     strbuf_free(&b);
     return rc;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_object *o)
+{
+    return send_json_with(c, status, o, NULL, NULL);
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *msg,
+                                  const char *extra_name, const char *extra_value)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "error", json_object_new_string(msg));
+    return send_json_with(c, status, o, extra_name, extra_value);
 }
 
 /* "root(0)": who asked, for the journal and the log. */
